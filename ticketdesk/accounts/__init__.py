@@ -1,0 +1,1 @@
+"""Agents (staff), their API tokens and portal login links."""

@@ -1,0 +1,1 @@
+"""Outage and maintenance announcements to the right contacts."""

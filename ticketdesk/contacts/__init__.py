@@ -1,0 +1,1 @@
+"""Organisations, their technical contacts, e-mail addresses, phones and PIN."""

@@ -1,0 +1,1 @@
+"""Declarative base, column types and the transaction helper."""

@@ -1,0 +1,1 @@
+"""Durable jobs (outbox): claimed safely by any number of workers, run once."""

@@ -1,0 +1,1 @@
+"""Outside systems behind small interfaces: dns, mail, sms, realtime, clock."""

@@ -1,0 +1,1 @@
+"""Tickets: queues, the lifecycle, messages, CC, attachments and the event history."""

@@ -1,0 +1,49 @@
+"""Queues and the support addresses bound to them (synchronised from TICKETDESK_SUPPORT_ADDRESSES)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketdesk.errors import ValidationFailed
+from ticketdesk.tickets.models import Queue, QueueAddress
+
+
+def ensure_queues(session: Session, support_addresses: dict[str, str]) -> list[Queue]:
+    """Create the queues and addresses the configuration names (never deletes what admins added)."""
+    queues: dict[str, Queue] = {q.slug: q for q in session.scalars(select(Queue))}
+    known = {a.address for a in session.scalars(select(QueueAddress))}
+    for address, slug in support_addresses.items():
+        queue = queues.get(slug)
+        if queue is None:
+            queue = Queue(slug=slug, name=slug.replace("-", " ").replace("_", " ").title())
+            session.add(queue)
+            queues[slug] = queue
+        if address not in known:
+            queue.addresses.append(QueueAddress(address=address))
+            known.add(address)
+    session.flush()
+    return list(queues.values())
+
+
+def queue_by_slug(session: Session, slug: str) -> Queue:
+    queue = session.scalar(select(Queue).where(Queue.slug == slug))
+    if queue is None:
+        names = ", ".join(session.scalars(select(Queue.slug).order_by(Queue.slug)))
+        raise ValidationFailed(f"unknown queue {slug!r}; known queues: {names}", code="unknown_queue")
+    return queue
+
+
+def queue_for_address(session: Session, address: str) -> Queue | None:
+    address = address.strip().lower()
+    local, _, domain = address.partition("@")
+    base = f"{local.split('+', 1)[0]}@{domain}"
+    row = session.scalar(select(QueueAddress).where(QueueAddress.address.in_([address, base])))
+    return row.queue if row is not None else None
+
+
+def default_queue(session: Session) -> Queue:
+    queue = session.scalar(select(Queue).order_by(Queue.id).limit(1))
+    if queue is None:
+        raise ValidationFailed("no queue is configured (TICKETDESK_SUPPORT_ADDRESSES)")
+    return queue
