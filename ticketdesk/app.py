@@ -20,12 +20,22 @@ from ticketdesk.settings import Settings, load_settings
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # We issue BEGIN ourselves (below): pysqlite's own transaction handling breaks savepoints.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    """SQLite: take the write lock at the start of every transaction, so concurrent writers wait
+    (busy_timeout) instead of failing on a lock upgrade; WAL keeps readers outside transactions free."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _config(settings: Settings) -> dict[str, Any]:

@@ -22,4 +22,4 @@ def _authenticate() -> None:
     authenticate()
 
 
-from ticketdesk.api import openapi, organizations, tickets  # noqa: E402,F401  (routes)
+from ticketdesk.api import me, openapi, organizations, tickets  # noqa: E402,F401  (routes)
