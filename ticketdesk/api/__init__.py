@@ -9,7 +9,7 @@ from ticketdesk.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # bearer tokens; browser-session writes are CSRF-checked in api.auth
 
-PUBLIC_ENDPOINTS = {"api.openapi"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api.cti_events", "api.phone_lookup", "api.phone_ivr_verify"}
 # Webhooks authenticate themselves (HMAC signature or their own token) and add themselves here.
 
 
@@ -22,4 +22,4 @@ def _authenticate() -> None:
     authenticate()
 
 
-from ticketdesk.api import me, openapi, organizations, tickets  # noqa: E402,F401  (routes)
+from ticketdesk.api import intake, me, openapi, organizations, phone, tickets  # noqa: E402,F401  (routes)

@@ -51,3 +51,17 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+# Tables that migrations manage with raw SQL (full-text indexes: SQLite FTS5 shadow tables, etc.);
+# autogenerate and the drift check leave them alone.
+UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ("ticket_search",)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    if type_ == "table" and name and name.startswith(UNMANAGED_TABLE_PREFIXES):
+        return False
+    table = getattr(obj, "table", None)
+    if type_ in ("index", "column") and table is not None and str(table.name).startswith(UNMANAGED_TABLE_PREFIXES):
+        return False
+    return True

@@ -56,14 +56,15 @@ def _fmt(value: datetime | None) -> str | None:
 
 
 def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetime, manual_priority: str | None,
-               actor: ActorRef) -> None:
+               actor: ActorRef, acknowledge: bool = True) -> None:
     if manual_priority:
         triage.set_manual_priority(ticket, manual_priority)
     else:
         triage.apply_auto_priority(ticket, ticket.subject, first.text, raise_only=False)
     triage.recompute_sla(session, ticket, now=now)
     triage.route(session, ticket, now=now)
-    if actor.type == "system" and actor.label == "import":
+    triage.after_created(session, ticket, now=now)
+    if not acknowledge:
         return
     to, cc = client_recipients(ticket)
     queue_template(
@@ -72,7 +73,6 @@ def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetim
         priority=ticket.priority, first_response_due=_fmt(ticket.first_response_due),
         resolution_due=_fmt(ticket.resolution_due),
     )
-    triage.after_created(session, ticket, now=now)
 
 
 def apply_status_effects(session: Session, ticket: Ticket, move: Move, *, now: datetime, actor: ActorRef) -> None:

@@ -87,13 +87,14 @@ def create_ticket(
     priority: str | None = None,
     previous_ticket_id: int | None = None,
     legacy_reference: str | None = None,
+    acknowledge: bool = True,
 ) -> tuple[Ticket, Message]:
     """Open a ticket with its first message; priority, SLA, routing and acknowledgement follow."""
     subject = (subject or "").strip() or "(no subject)"
     ticket = Ticket(
         subject=subject[:500], organization=organization, requester=requester, queue=queue,
         status=Status.QUEUED, channel=message.channel, created_at=now, updated_at=now,
-        previous_ticket_id=previous_ticket_id, legacy_reference=legacy_reference,
+        previous_ticket_id=previous_ticket_id, legacy_reference=(legacy_reference or "")[:500] or None,
     )
     session.add(ticket)
     session.flush()
@@ -103,7 +104,8 @@ def create_ticket(
     first = _add_message(session, ticket, message, actor=actor, now=now)
     record(session, ticket, actor, "ticket.created", now=now,
            after={"status": ticket.status, "queue": queue.slug, "channel": ticket.channel})
-    effects.on_created(session, ticket, first, now=now, manual_priority=priority, actor=actor)
+    effects.on_created(session, ticket, first, now=now, manual_priority=priority, actor=actor,
+                       acknowledge=acknowledge)
     session.flush()
     publish(session, "ticket.created", ticket_summary(ticket),
             ticket_rooms(number=ticket.number, queue_slug=queue.slug, organization_id=organization.id))

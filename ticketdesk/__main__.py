@@ -1,0 +1,3 @@
+from ticketdesk.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""Who wrote the message and which ticket it belongs to (Message-IDs, the signed plus address, the subject tag)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketdesk.contacts.models import Contact, ContactEmail
+from ticketdesk.intake.parse import ParsedMail
+from ticketdesk.intake.policy import Sender, Thread
+from ticketdesk.intake.threading_keys import find_ticket_number_in_subject, parse_plus_address, reference_ids
+from ticketdesk.outbound.models import OutboundMail
+from ticketdesk.tickets.models import Message, Ticket
+
+
+@dataclass
+class Match:
+    from_addr: str | None
+    from_name: str
+    contact: Contact | None
+    sender: Sender
+    ticket: Ticket | None
+    thread: Thread
+    reference: str | None = None  # the unknown reference (Message-ID or subject tag) of an earlier system
+    via: str = ""  # how the ticket was found: references | plus_address | subject_tag
+
+
+def _contacts_by_address(session: Session, addresses: list[str]) -> dict[str, Contact]:
+    if not addresses:
+        return {}
+    rows = session.scalars(select(ContactEmail).where(ContactEmail.address.in_(addresses))).all()
+    return {row.address: row.contact for row in rows}
+
+
+def identify_sender(session: Session, parsed: ParsedMail) -> tuple[str | None, str, Contact | None, Sender]:
+    addresses = [addr.lower() for _, addr in parsed.from_addrs if addr and "@" in addr]
+    if not addresses:
+        return None, "", None, Sender.NONE
+    known = _contacts_by_address(session, addresses)
+    for name, addr in parsed.from_addrs:
+        contact = known.get((addr or "").lower())
+        if contact is not None:
+            if not contact.active:
+                return addr.lower(), name, contact, Sender.INACTIVE
+            kind = Sender.CONTACT if contact.technical else Sender.NON_TECHNICAL
+            return addr.lower(), name, contact, kind
+    name, addr = parsed.from_addrs[0]
+    return addr.lower(), name, None, Sender.STRANGER
+
+
+def _ticket_by_references(session: Session, refs: list[str]) -> Ticket | None:
+    if not refs:
+        return None
+    found: dict[str, int] = {}
+    for mid, ticket_id in session.execute(
+        select(Message.message_id_header, Message.ticket_id).where(Message.message_id_header.in_(refs))
+    ):
+        found.setdefault(mid, ticket_id)
+    for mid, ticket_id in session.execute(
+        select(OutboundMail.message_id_header, OutboundMail.ticket_id).where(
+            OutboundMail.message_id_header.in_(refs), OutboundMail.ticket_id.is_not(None)
+        )
+    ):
+        found.setdefault(mid, ticket_id)
+    for ref in refs:  # newest reference first
+        if ref in found:
+            return session.get(Ticket, found[ref])
+    return None
+
+
+def _ticket_by_number(session: Session, number: int | None) -> Ticket | None:
+    if number is None:
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def belongs(ticket: Ticket, address: str | None, contact: Contact | None) -> bool:
+    """The requester, a CC participant, or a technical contact of the ticket's organisation."""
+    if contact is not None and contact.active:
+        if ticket.requester_id == contact.id:
+            return True
+        if contact.technical and contact.organization_id == ticket.organization_id:
+            return True
+    return address is not None and any(c.email == address for c in ticket.cc)
+
+
+def find_thread(
+    session: Session, parsed: ParsedMail, recipients: list[str], *, secret: str, tag_prefix: str
+) -> tuple[Ticket | None, str, str | None]:
+    """(ticket, how it was found, unknown reference)."""
+    refs = reference_ids(parsed)
+    ticket = _ticket_by_references(session, refs)
+    if ticket is not None:
+        return ticket, "references", None
+    for address in recipients:
+        ticket = _ticket_by_number(session, parse_plus_address(address, secret))
+        if ticket is not None:
+            return ticket, "plus_address", None
+    number = find_ticket_number_in_subject(parsed.subject, tag_prefix)
+    ticket = _ticket_by_number(session, number)
+    if ticket is not None:
+        return ticket, "subject_tag", None
+    if number is not None:
+        return None, "", f"[{tag_prefix}#{number}]"
+    if refs:
+        return None, "", refs[0]
+    return None, "", None
+
+
+def match(
+    session: Session, parsed: ParsedMail, recipients: list[str], *, secret: str, tag_prefix: str
+) -> Match:
+    address, name, contact, sender = identify_sender(session, parsed)
+    ticket, via, reference = find_thread(session, parsed, recipients, secret=secret, tag_prefix=tag_prefix)
+    if ticket is not None:
+        thread = Thread.TICKET if belongs(ticket, address, contact) else Thread.FOREIGN
+        if sender is Sender.INACTIVE:
+            thread = Thread.FOREIGN
+    else:
+        thread = Thread.UNKNOWN_REFERENCE if reference else Thread.NONE
+    return Match(
+        address, name, contact, sender, ticket if thread is Thread.TICKET else None, thread, reference, via
+    )

@@ -1,0 +1,1 @@
+"""Intake transports other than SMTP/LMTP (IMAP polling)."""
