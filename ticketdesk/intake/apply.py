@@ -117,8 +117,10 @@ def open_ticket(
     data = message_data(parsed, raw, match, auth)
     if decision.legacy and not data.quoted_text and parsed.text:
         data.quoted_text = parsed.text
+    previous = match.ticket.id if match.ticket is not None and match.ticket.status == "closed" else None
     ticket, msg = service.create_ticket(
         session,
+        previous_ticket_id=previous,
         organization=contact.organization,
         requester=contact,
         queue=_queue_for(session, raw, parsed),

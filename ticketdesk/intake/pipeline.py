@@ -109,8 +109,11 @@ def authenticate(
 
 
 def process(
-    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False
+    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False,
+    release: bool = False,
 ) -> Outcome:
+    """Process one stored message; ``confirmed`` = its sender confirmed it through the link,
+    ``release`` = an admin released it from quarantine (a reply to a closed ticket opens a new one)."""
     raw = session.get(RawMessage, raw_id)
     if raw is None:
         raise LookupError(f"intake #{raw_id} does not exist")
@@ -133,7 +136,8 @@ def process(
 
 
 def _run(
-    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False
+    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False,
+    release: bool = False,
 ) -> Outcome:
     raw = session.get(RawMessage, raw_id)
     assert raw is not None

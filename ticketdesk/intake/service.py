@@ -6,7 +6,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from contextlib import nullcontext
+
+from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from ticketdesk.errors import Conflict, NotFound
@@ -23,21 +25,27 @@ def _settings_dns(app: Flask) -> tuple[Any, Any]:
     return app.extensions["ticketdesk.settings"], app.extensions["ticketdesk.ports"].dns
 
 
+def _context(app: Flask) -> Any:
+    """The caller's app context when it is this app's (one session), else a fresh one (server threads)."""
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        return nullcontext()
+    return app.app_context()
+
+
 def receive(app: Flask, raw: bytes, envelope: Envelope, *, process_now: bool = True) -> Outcome:
     """Store ``raw`` (committed first; raises StoreFailed → the sender retries), then process it.
 
     Processing problems never raise: the message is stored and the failure is in the intake log.
     """
-    with app.app_context():
+    with _context(app):
         now = utcnow()
         try:
             row, new = store_raw(db.session, raw, envelope, now=now)
         except StoreFailed:
-            db.session.remove()
+            db.session.rollback()
             raise
         except Exception as err:  # a dead database or a full disk: the MTA must try again
             db.session.rollback()
-            db.session.remove()
             raise StoreFailed(f"{type(err).__name__}: {err}") from err
         if not new:
             return Outcome(row.id, "duplicate", None, row.disposition_detail)
@@ -50,8 +58,6 @@ def receive(app: Flask, raw: bytes, envelope: Envelope, *, process_now: bool = T
             log.exception("intake #%s stored but not processed; the worker will retry", row.id)
             db.session.rollback()
             return Outcome(row.id, "pending")
-        finally:
-            db.session.remove()
 
 
 def _get(session: Session, raw_id: int) -> RawMessage:

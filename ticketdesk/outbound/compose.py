@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from datetime import datetime
 
@@ -74,4 +75,4 @@ def build(out: Outgoing, *, message_id: str, now: datetime) -> bytes:
         msg[name] = value
     msg.set_content(out.text)
     msg.add_alternative(text_to_html(out.text), subtype="html")
-    return msg.as_bytes()
+    return msg.as_bytes(policy=SMTP)  # CRLF line endings, as SMTP needs
