@@ -172,4 +172,4 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} not available on this machine")
 
 
-pytest_plugins = ["tests.fixtures.factories"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtpsink"]
