@@ -1,0 +1,1 @@
+"""E-mail intake: store → parse → sanitize → (senderauth) → match → policy.decide → apply."""
