@@ -1,0 +1,209 @@
+"""The sentence decides: negation, thanks for a past outage, maintenance questions and similar
+contexts keep outage words from raising an alarm; the same words in a plain report do."""
+
+import pytest
+
+from ticketdesk.priority import classify
+
+
+def _effects(subject: str, body: str) -> list[str]:
+    return [r.effect for r in classify(subject, body).reasons]
+
+
+NEGATION = [
+    ("en", "There is no outage on our side, we only have a question about IPv6."),
+    ("cs", "Není u nás výpadek, jen se chceme zeptat na IPv6."),
+    ("de", "Es gibt keinen Ausfall, wir haben nur eine Frage zu IPv6."),
+    ("fi", "Meillä ei ole katkoa, kysyisimme vain IPv6:sta."),
+    ("fi", "Katkosta ei ollut, sivusto toimi koko ajan."),
+    ("pl", "Nie ma awarii, mamy tylko pytanie o IPv6."),
+    ("nb", "Det er ingen feil hos oss, vi har bare et spørsmål om IPv6."),
+]
+
+
+@pytest.mark.parametrize(("language", "body"), NEGATION)
+def test_negated_outage_is_not_urgent(language: str, body: str) -> None:
+    decision = classify("", body)
+    assert decision.priority != "urgent"
+    assert decision.language == language
+    assert "suppressed: negation" in [r.effect for r in decision.reasons]
+
+
+THANKS_PAST = [
+    ("en", "Thanks", "Thank you for resolving the downtime last night."),
+    ("cs", "Díky", "Děkujeme za rychlé vyřešení výpadku z minulého týdne."),
+    ("de", "Danke", "Vielen Dank für die schnelle Hilfe beim Ausfall gestern."),
+    ("fi", "Kiitos", "Kiitos nopeasta avusta eilisessä katkoksessa."),
+    ("pl", "Dziękujemy", "Dziękujemy za pomoc przy wczorajszej awarii serwera."),
+    ("nb", "Takk", "Tusen takk for hjelpen med bruddet i går."),
+]
+
+
+@pytest.mark.parametrize(("language", "subject", "body"), THANKS_PAST)
+def test_thanks_for_past_outage_is_low(language: str, subject: str, body: str) -> None:
+    decision = classify(subject, body)
+    assert decision.priority == "low"
+    assert "suppressed: thanks-past" in [r.effect for r in decision.reasons]
+
+
+MAINTENANCE_QUESTIONS = [
+    "Will there be any downtime during the scheduled maintenance on Saturday?",
+    "Bude při plánované odstávce v sobotu nedostupná i pošta?",
+    "Wird die Webseite während der geplanten Wartung nicht erreichbar sein?",
+    "Aiheuttaako lauantain huoltokatko katkon sivustollemme?",
+    "Czy podczas prac serwisowych strona będzie niedostępna?",
+    "Blir nettsiden nede under vedlikeholdet på lørdag?",
+]
+
+
+@pytest.mark.parametrize("body", MAINTENANCE_QUESTIONS)
+def test_question_about_planned_maintenance_is_not_urgent(body: str) -> None:
+    decision = classify("", body)
+    assert decision.priority == "normal"
+    assert "suppressed: maintenance question" in [r.effect for r in decision.reasons]
+
+
+def test_planned_context_of_previous_sentence_counts_for_question() -> None:
+    body = "Plánujeme upgrade MySQL na verzi 8. Bude to znamenat výpadek a jak dlouhý?"
+    assert classify("", body).priority == "normal"
+
+
+def test_planned_announcement_in_future_tense_is_not_urgent() -> None:
+    assert _effects("", "FYI: planned maintenance tonight, the site will be offline 2-4am.") == [
+        "suppressed: planned maintenance"
+    ]
+
+
+def test_failure_after_maintenance_is_still_urgent() -> None:
+    # "won't" is a negated present, not a future plan; a statement is not a question.
+    assert (
+        classify("", "After the planned maintenance last night our server won't boot.").priority == "urgent"
+    )
+    assert classify("", "Po plánované odstávce nenabíhá server!").priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Not urgent, but the cron job on our server doesn't work.",
+        "Nespěchá to, ale na testovacím serveru nefunguje cron.",
+        "Der Cronjob läuft nicht. Eilt nicht, bitte bei Gelegenheit ansehen.",
+        "Cron-ajo ei toimi. Ei kiireellinen asia.",
+        "Nie działa cron. Nic pilnego, proszę spojrzeć w wolnej chwili.",
+        "Cron-jobben kjører ikke. Det haster ikke.",
+    ],
+)
+def test_not_urgent_remark_caps_priority(body: str) -> None:
+    decision = classify("", body)
+    assert decision.priority == "normal"
+    assert "suppressed: not urgent" in [r.effect for r in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Can you set up an SMS alert for us in case the server goes down?",
+        "Können Sie uns per SMS benachrichtigen, falls unser Server ausfällt?",
+        "Voitteko ilmoittaa meille, jos palvelimemme kaatuu?",
+        "Kan dere varsle oss på SMS hvis serveren vår går ned?",
+    ],
+)
+def test_conditions_describe_no_event(body: str) -> None:
+    assert _effects("", body) == ["suppressed: hypothetical"]
+
+
+def test_resolved_problem_is_not_urgent_but_a_new_one_is() -> None:
+    assert classify("", "The site was unreachable around 6am but it's been fine since.").priority == "normal"
+    assert classify("", "Rano strona była niedostępna, teraz znowu działa.").priority == "normal"
+    body = "Thanks for fixing the outage yesterday, but now the mail server is down again."
+    assert classify("", body).priority == "urgent"
+
+
+def test_thanks_in_advance_does_not_hide_an_outage() -> None:
+    assert classify("", "Díky předem za rychlé vyřešení výpadku, nic nám nejde.").priority == "urgent"
+    assert classify("Server down!!!", "Please check ASAP. Thanks in advance").priority == "urgent"
+
+
+def test_ongoing_problem_after_thanks_is_urgent() -> None:
+    assert classify("", "Thanks for looking into it, the server is still down.").priority == "urgent"
+
+
+def test_past_outage_without_resolution_words() -> None:
+    assert classify("", "The website was down for 5 minutes yesterday.").priority == "normal"
+    assert classify("", "Seit gestern ist unser Server nicht erreichbar.").priority == "urgent"
+
+
+def test_intermittent_and_partial_problems_are_high() -> None:
+    assert classify("", "V administraci občas vyskočí chyba 503.").priority == "high"
+    assert classify("", "The contact form on our website doesn't work.").priority == "high"
+    assert classify("", "Our staging server is down, production is fine.").priority == "high"
+    assert classify("", "Production database is down and the staging one too.").priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We found an unknown admin account and outgoing spam, the server has been hacked.",
+        "Na souborovém serveru jsou všechny soubory zašifrované a v každé složce je výkupné.",
+        "Wir werden gerade per DDoS angegriffen.",
+        "Epäilemme tietomurtoa palvelimellamme.",
+        "Podejrzewamy włamanie na serwer.",
+        "Vi har mistet alle dataene på RAID-et.",
+    ],
+)
+def test_security_incidents_and_data_loss_are_urgent(body: str) -> None:
+    assert classify("", body).priority == "urgent"
+
+
+def test_product_questions_about_attacks_are_not_incidents() -> None:
+    assert classify("DDoS", "Do you offer DDoS protection for dedicated servers?").priority != "urgent"
+    assert classify("", "Kolik stojí ochrana proti DDoS útokům?").priority == "low"
+    assert classify("", "Bieten Sie DDoS-Schutz an?").priority == "normal"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "priority"),
+    [
+        ("Dotaz na cenu", "Kolik by stálo rozšíření paměti?", "low"),
+        ("Invoice address", "Please change the billing address on our invoices.", "low"),
+        ("Angebot", "Bitte schicken Sie uns ein Angebot für einen zweiten Server.", "low"),
+        ("Slow site", "Our site has been slower than usual this week.", "high"),
+        ("DNS", "Please point the A record for www.example.com to 198.51.100.23.", "normal"),
+    ],
+)
+def test_levels_below_urgent(subject: str, body: str, priority: str) -> None:
+    assert classify(subject, body).priority == priority
+
+
+def test_subject_alone_can_raise_and_follows_the_body_context() -> None:
+    assert classify("Server down", "Please have a look.").priority == "urgent"
+    assert (
+        classify("Výpadek v noci", "V noci byl krátký výpadek, ale ráno už vše fungovalo.").priority
+        == "normal"
+    )
+    assert (
+        classify("Downtime", "Will there be downtime during the scheduled maintenance?").priority == "normal"
+    )
+
+
+def test_english_subject_on_a_german_message() -> None:
+    decision = classify("Server not responding", "Bitte prüfen Sie das so schnell wie möglich.")
+    assert decision.priority == "urgent"
+    assert decision.language == "de"
+
+
+def test_quoted_text_and_signature_are_ignored() -> None:
+    body = "Díky, už to funguje!\n\n> Dne 5. 6. 2024 v 10:00 Jan Novák napsal:\n> Server je nedostupný"
+    assert classify("Re: Server nedostupný", body).priority != "urgent"
+    body = "Please send the invoice again.\n-- \nJohn\nOur servers never go down: example.com"
+    assert classify("", body).priority == "low"
+
+
+def test_negation_belongs_to_the_nearest_signal() -> None:
+    reasons = {r.matched: r.effect for r in classify("", "Nic nefunguje kvůli výpadku.").reasons}
+    assert reasons == {"nefunguje": "raise", "výpadku": "raise"}
+
+
+def test_empty_message_is_normal() -> None:
+    decision = classify("", "")
+    assert (decision.priority, decision.language, decision.reasons) == ("normal", "und", [])
