@@ -117,9 +117,11 @@ def _app(settings: Settings) -> Iterator[Flask]:
 
 
 def _empty_tables(app: Flask) -> None:
+    from ticketdesk.admin.store import clear_cache
     from ticketdesk.extensions import db
 
     with app.app_context():
+        clear_cache()
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:

@@ -89,15 +89,18 @@ def authenticate(
             "details": [],
             "reason": "the organisation trusts our relay",
         }, True
-    by_smtp = raw.source in ("smtp", "lmtp")
+    # SMTP: the peer is the sender's server. LMTP and `ingest` are fed by our own MTA: its envelope sender
+    # (LMTP MAIL FROM, `ingest --from`) is trusted, the client IP/HELO come from its Received header.
+    by_smtp = raw.source == "smtp"
+    from_our_mta = raw.source in ("lmtp", "ingest") and bool(raw.envelope_from)
     result = check_sender(
         data,
         ip=raw.peer_ip if by_smtp else None,
         helo=raw.helo if by_smtp else None,
-        mail_from=raw.envelope_from if by_smtp else None,
+        mail_from=raw.envelope_from if by_smtp or from_our_mta else None,
         dns=dns,
         trusted_authserv_ids=settings.trusted_authserv_ids,
-        now=now,
+        now=raw.received_at or now,  # DKIM t=/x= as of arrival, also when a DNS re-check runs later
         trusted_mta=None if by_smtp else TrustedMta(hops=1),
     )
     ok = result.authenticated and (org is None or org.sender_policy != "always_confirm")
@@ -110,16 +113,17 @@ def authenticate(
 
 def process(
     session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False,
-    release: bool = False,
+    release: bool = False, claimed: bool = False,
 ) -> Outcome:
     """Process one stored message; ``confirmed`` = its sender confirmed it through the link,
-    ``release`` = an admin released it from quarantine (a reply to a closed ticket opens a new one)."""
+    ``release`` = an admin released it from quarantine (a reply to a closed ticket opens a new one),
+    ``claimed`` = the caller stored it as ``processing`` itself (no separate claim needed)."""
     raw = session.get(RawMessage, raw_id)
     if raw is None:
         raise LookupError(f"intake #{raw_id} does not exist")
     if raw.status == "done":
         return Outcome(raw.id, raw.disposition or "", None, raw.disposition_detail)
-    if not claim(session, raw_id, now=now):
+    if not claimed and not claim(session, raw_id, now=now):
         return Outcome(raw_id, raw.disposition or "processing", None, "being processed elsewhere")
     try:
         return _run(session, raw_id, now=now, settings=settings, dns=dns, confirmed=confirmed, release=release)

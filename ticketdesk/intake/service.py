@@ -40,7 +40,7 @@ def receive(app: Flask, raw: bytes, envelope: Envelope, *, process_now: bool = T
     with _context(app):
         now = utcnow()
         try:
-            row, new = store_raw(db.session, raw, envelope, now=now)
+            row, new = store_raw(db.session, raw, envelope, now=now, claim=process_now)
         except StoreFailed:
             db.session.rollback()
             raise
@@ -53,7 +53,7 @@ def receive(app: Flask, raw: bytes, envelope: Envelope, *, process_now: bool = T
             return Outcome(row.id, "pending")
         settings, dns = _settings_dns(app)
         try:
-            return process(db.session, row.id, now=now, settings=settings, dns=dns)
+            return process(db.session, row.id, now=now, settings=settings, dns=dns, claimed=True)
         except Exception:  # stored; the worker's sweep finishes it
             log.exception("intake #%s stored but not processed; the worker will retry", row.id)
             db.session.rollback()

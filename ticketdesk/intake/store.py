@@ -56,8 +56,12 @@ def dedupe_key(raw: bytes, message_id: str | None) -> str:
     return "sha:" + hashlib.sha256(raw).hexdigest()
 
 
-def store_raw(session: Session, raw: bytes, envelope: Envelope, *, now: datetime) -> tuple[RawMessage, bool]:
-    """Store and COMMIT ``raw``; returns (row, is_new). A duplicate gets its own row marked ``duplicate``."""
+def store_raw(session: Session, raw: bytes, envelope: Envelope, *, now: datetime,
+              claim: bool = False) -> tuple[RawMessage, bool]:
+    """Store and COMMIT ``raw``; returns (row, is_new). A duplicate gets its own row marked ``duplicate``.
+
+    ``claim``: the caller processes it right away (stored as ``processing`` with a lease, so the worker's
+    sweep takes over only if this process dies)."""
     message_id = message_id_of(raw)
     key = dedupe_key(raw, message_id)
     try:

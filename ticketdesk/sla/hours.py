@@ -98,8 +98,8 @@ class BusinessCalendar:
         return cls(timezone=timezone, country=None, always_open=True)
 
     def as_always_open(self) -> BusinessCalendar:
-        """The same calendar, open around the clock."""
-        return replace(self, always_open=True)
+        """The same calendar, open around the clock (built once per calendar: it loads holidays)."""
+        return _always_open(self)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -419,3 +419,8 @@ def _windows_from(cal: BusinessCalendar, at: datetime, until: datetime | None = 
                 f"the calendar has no open hours for {MAX_CLOSED_DAYS} days after {at.isoformat()}"
             )
         day += _DAY
+
+
+@functools.lru_cache(maxsize=256)
+def _always_open(cal: BusinessCalendar) -> BusinessCalendar:
+    return replace(cal, always_open=True)

@@ -19,7 +19,7 @@ from ticketdesk.outbound.models import OutboundMail
 from ticketdesk.outbound.service import queue_template
 from ticketdesk.tickets import triage
 from ticketdesk.tickets.history import ActorRef
-from ticketdesk.tickets.models import Message, QueueAddress, Ticket
+from ticketdesk.tickets.models import Message, Ticket
 from ticketdesk.tickets.states import Move
 
 
@@ -47,7 +47,10 @@ def is_support_address(address: str, session: Session | None = None) -> bool:
     if base in app_settings().support_addresses:
         return True
     if session is not None:
-        return session.scalar(select(QueueAddress.id).where(QueueAddress.address.in_([address, base]))) is not None
+        from ticketdesk.tickets.queues import address_map
+
+        known = address_map(session)
+        return address in known or base in known
     return False
 
 

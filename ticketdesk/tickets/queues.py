@@ -23,6 +23,9 @@ def ensure_queues(session: Session, support_addresses: dict[str, str]) -> list[Q
             queue.addresses.append(QueueAddress(address=address))
             known.add(address)
     session.flush()
+    from ticketdesk.admin.store import clear_cache
+
+    clear_cache()
     return list(queues.values())
 
 
@@ -34,12 +37,20 @@ def queue_by_slug(session: Session, slug: str) -> Queue:
     return queue
 
 
+def address_map(session: Session) -> dict[str, int]:
+    """Support address → queue id, read once and kept a few seconds (looked up for every message)."""
+    from ticketdesk.admin.store import cached
+
+    return cached("queue_addresses",
+                  lambda: {a: q for a, q in session.execute(select(QueueAddress.address, QueueAddress.queue_id))})
+
+
 def queue_for_address(session: Session, address: str) -> Queue | None:
     address = address.strip().lower()
     local, _, domain = address.partition("@")
-    base = f"{local.split('+', 1)[0]}@{domain}"
-    row = session.scalar(select(QueueAddress).where(QueueAddress.address.in_([address, base])))
-    return row.queue if row is not None else None
+    known = address_map(session)
+    queue_id = known.get(address) or known.get(f"{local.split('+', 1)[0]}@{domain}")
+    return session.get(Queue, queue_id) if queue_id is not None else None
 
 
 def default_queue(session: Session) -> Queue:

@@ -6,7 +6,9 @@ this module feeds them from the database and writes the outcome (with an event e
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.accounts.models import Agent, agent_queues
 from ticketdesk.admin.models import SlaPolicy as SlaPolicyRow
-from ticketdesk.admin.store import get_value
+from ticketdesk.admin.store import cached, get_value
 from ticketdesk.sla.clock import SlaClock
 from ticketdesk.sla.targets import SlaPolicy, SlaTarget, due_times
 from ticketdesk.tickets.history import ActorRef, record
@@ -34,7 +36,7 @@ def priority_rules(session: Session | None = None) -> list[Any] | None:
     stored = get_value(session or db.session, "priority.rules")
     if not stored:
         return None
-    return [Rule.from_dict(item) for item in stored]
+    return cached("priority.rules", lambda: [Rule.from_dict(item) for item in stored])
 
 
 def set_manual_priority(ticket: Ticket, priority: str) -> None:
@@ -59,22 +61,33 @@ def apply_auto_priority(ticket: Ticket, subject: str, text: str, *, raise_only: 
 
 # --- SLA ----------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=64)
+def _base_policy(stored_json: str) -> SlaPolicy:
+    stored = json.loads(stored_json)
+    return SlaPolicy.from_dict(stored) if stored else SlaPolicy()
+
+
+@lru_cache(maxsize=1024)
+def _with_rows(stored_json: str, rows: tuple[tuple[str, int, int], ...]) -> SlaPolicy:
+    base = _base_policy(stored_json)
+    targets = dict(base.targets)
+    for priority, first, resolution in rows:
+        around = targets[priority].around_the_clock if priority in targets else False
+        targets[priority] = SlaTarget(first, resolution, around)
+    return SlaPolicy(calendar=base.calendar, targets=targets)
+
+
 def sla_policy(session: Session, organization_id: int | None) -> SlaPolicy:
-    """Stored policy rows (organisation first, then global) over the shipped defaults."""
-    stored = get_value(session, "sla.policy")
-    policy = SlaPolicy.from_dict(stored) if stored else SlaPolicy()
-    rows = session.scalars(
-        select(SlaPolicyRow).where(
-            (SlaPolicyRow.organization_id == organization_id) | SlaPolicyRow.organization_id.is_(None)
-        )
-    ).all()
-    if not rows:
-        return policy
-    targets = dict(policy.targets)
-    for row in sorted(rows, key=lambda r: r.organization_id is not None):  # org rows win
-        around = targets[row.priority].around_the_clock if row.priority in targets else False
-        targets[row.priority] = SlaTarget(row.first_response_minutes, row.resolution_minutes, around)
-    return SlaPolicy(calendar=policy.calendar, targets=targets)
+    """Stored policy rows (organisation first, then global) over the shipped defaults; built once and
+    cached (building a calendar loads public holidays)."""
+    stored_json = json.dumps(get_value(session, "sla.policy"), sort_keys=True)
+    rows = cached("sla.rows", lambda: [
+        (r.organization_id, r.priority, r.first_response_minutes, r.resolution_minutes)
+        for r in session.scalars(select(SlaPolicyRow))
+    ])
+    mine = tuple((p, f, res) for org, p, f, res in sorted(rows, key=lambda r: r[0] is not None)  # org rows win
+                 if org is None or org == organization_id)
+    return _with_rows(stored_json, mine) if mine else _base_policy(stored_json)
 
 
 def recompute_sla(session: Session, ticket: Ticket, *, now: datetime) -> None:
