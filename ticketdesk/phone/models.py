@@ -26,7 +26,10 @@ class Call(db.Model):
     state: Mapped[str] = mapped_column(String(12), default="ringing")  # ringing | answered | ended
     pin_required: Mapped[bool] = mapped_column(Boolean, default=False)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    verified_method: Mapped[str | None] = mapped_column(String(30))
+    verified_method: Mapped[str | None] = mapped_column(String(30))  # pin | client_number | client_number+pin
+    verified_at: Mapped[datetime | None] = mapped_column()
+    # contacts whose number matched the caller ID when the call came in (a snapshot for the popup and the log)
+    candidate_contact_ids: Mapped[list | None] = mapped_column(JSONType)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column()
@@ -50,4 +53,8 @@ class PinAttempt(db.Model):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
     source: Mapped[str] = mapped_column(String(10), default="agent")  # agent | ivr
     success: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ok | wrong_pin | wrong_client_number | locked (refused unchecked while locked out)
+    outcome: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    client_number: Mapped[str | None] = mapped_column(String(40))  # as stated by an unknown caller
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
