@@ -26,7 +26,7 @@ class OrganizationIn(BaseModel):
     client_number: str | None = Field(default=None, max_length=40)
     pin: str | None = None
     services: list[str] = Field(default_factory=list)
-    default_region: str = Field(default="CZ", min_length=2, max_length=2)
+    default_region: str | None = Field(default=None, min_length=2, max_length=2)
     language: str = Field(default="en", max_length=8)
     sender_policy: str = "default"
 

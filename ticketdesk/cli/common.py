@@ -29,6 +29,15 @@ def make_app() -> Flask:
     return create_app(settings)
 
 
+def warm_up_in_background() -> None:
+    """Load the lemmatiser dictionaries now (about 4 s) so the first message is not slow."""
+    import threading
+
+    from ticketdesk.priority import warm_up
+
+    threading.Thread(target=warm_up, name="priority-warm-up", daemon=True).start()
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     click.echo(f"ticketdesk: error: {message}", err=True)
     sys.exit(code)

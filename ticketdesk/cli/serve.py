@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ticketdesk.cli.common import EXIT_CONFIG, fail, make_app
+from ticketdesk.cli.common import EXIT_CONFIG, fail, make_app, warm_up_in_background
 
 
 @click.command("serve")
@@ -27,6 +27,7 @@ def serve_command(host: str, port: int, migrate: bool | None) -> None:
         fail(str(err), EXIT_CONFIG)
     except Exception as err:  # unreachable database and similar: one clear line, no traceback
         fail(f"cannot open the database ({type(err).__name__}: {str(err).splitlines()[0]})", EXIT_CONFIG)
+    warm_up_in_background()
     if settings.embedded_worker:
         start_thread(app)
     if settings.embedded_intake:

@@ -6,7 +6,7 @@ import threading
 
 import click
 
-from ticketdesk.cli.common import make_app
+from ticketdesk.cli.common import make_app, warm_up_in_background
 
 
 @click.command("worker")
@@ -24,6 +24,7 @@ def worker_command(once: bool, interval: float) -> None:
             ran = run_once(app)
         click.echo(f"worker: ran {ran} job(s)")
         return
+    warm_up_in_background()
     stop = threading.Event()
     try:
         run_forever(app, stop, interval=interval)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketdesk.accounts.service import hash_secret, normalize_email
+from ticketdesk.admin.store import app_settings
 from ticketdesk.contacts.models import Contact, ContactEmail, ContactPhone, Organization, Service
 from ticketdesk.errors import Conflict, NotFound, ValidationFailed
 from ticketdesk.phone.numbers import normalize_or_raise
@@ -50,7 +51,7 @@ def _validate_pin(pin: str) -> str:
 
 
 def create_organization(session: Session, *, name: str, client_number: str | None = None, pin: str | None = None,
-                        services: list[str] | None = None, default_region: str = "CZ", language: str = "en",
+                        services: list[str] | None = None, default_region: str | None = None, language: str = "en",
                         sender_policy: str = "default") -> Organization:
     name = (name or "").strip()
     if not name:
@@ -60,7 +61,7 @@ def create_organization(session: Session, *, name: str, client_number: str | Non
         raise Conflict(f"client number {client_number} is taken", code="client_number_taken")
     if sender_policy not in SENDER_POLICIES:
         raise ValidationFailed(f"sender_policy must be one of {', '.join(SENDER_POLICIES)}")
-    org = Organization(name=name, client_number=client_number, default_region=(default_region or "CZ").upper(),
+    org = Organization(name=name, client_number=client_number, default_region=(default_region or app_settings().default_region).upper(),
                        language=language or "en", sender_policy=sender_policy,
                        pin_hash=hash_secret(_validate_pin(pin)) if pin else None)
     org.services = _services(session, services or [])
