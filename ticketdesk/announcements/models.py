@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketdesk.db.base import JSONType
@@ -64,6 +64,9 @@ class Announcement(db.Model):
     last_update_at: Mapped[datetime | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # shown on the public status page and in its feed (False: only the recipients and their portal)
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    channels: Mapped[list | None] = mapped_column(JSONType)  # ["email", "sms"]; None: both
 
     groups: Mapped[list[ContactGroup]] = relationship(secondary=announcement_groups, lazy="selectin")
     updates: Mapped[list[AnnouncementUpdate]] = relationship(
@@ -74,7 +77,9 @@ class Announcement(db.Model):
 class AnnouncementUpdate(db.Model):
     __tablename__ = "announcement_updates"
     id: Mapped[int] = mapped_column(primary_key=True)
-    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
@@ -82,14 +87,25 @@ class AnnouncementUpdate(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("announcement_templates.id"))
+    # the language of subject/body/sms_text above (the template's own)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    values: Mapped[dict | None] = mapped_column(JSONType)  # placeholder values this message was filled with
+    # the message in every language of the template: {"cs": {"subject", "body", "sms_text"}, …}
+    renderings: Mapped[dict | None] = mapped_column(JSONType)
 
 
 class AnnouncementDelivery(db.Model):
     __tablename__ = "announcement_deliveries"
     id: Mapped[int] = mapped_column(primary_key=True)
-    update_id: Mapped[int] = mapped_column(ForeignKey("announcement_updates.id", ondelete="CASCADE"), index=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement_updates.id", ondelete="CASCADE"), index=True
+    )
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     channel: Mapped[str] = mapped_column(String(6))  # email | sms
     outbound_mail_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_mails.id"))
     sms_notification_id: Mapped[int | None] = mapped_column(ForeignKey("sms_notifications.id"))
+    address: Mapped[str] = mapped_column(String(320), default="", server_default="")  # e-mail or E.164
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    note: Mapped[str | None] = mapped_column(String(200))  # why nothing was sent on this channel
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,8 @@ from ticketdesk.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # bearer tokens; browser-session writes are CSRF-checked in api.auth
 
-PUBLIC_ENDPOINTS = {"api.openapi", "api.cti_events", "api.phone_lookup", "api.phone_ivr_verify"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api.cti_events", "api.phone_lookup", "api.phone_ivr_verify",
+                    "api.sms_status", "api.sms_inbound", "api.sms_twilio_status", "api.sms_twilio_inbound"}
 # Webhooks authenticate themselves (HMAC signature or their own token) and add themselves here.
 
 
@@ -22,4 +23,4 @@ def _authenticate() -> None:
     authenticate()
 
 
-from ticketdesk.api import intake, me, openapi, organizations, phone, tickets  # noqa: E402,F401  (routes)
+from ticketdesk.api import announcements, intake, me, openapi, organizations, phone, sms, tickets  # noqa: E402,F401  (routes)

@@ -54,8 +54,8 @@ def text_to_html(text: str) -> str:
     return f'<!doctype html><html><body style="font-family:sans-serif">{body}</body></html>'
 
 
-def _header_text(value: str) -> str:
-    return value if value.isascii() else Header(value, "utf-8").encode()
+def _header_text(value: str, name: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8", header_name=name)
 
 
 _UTF8_QP = Charset("utf-8")
@@ -76,7 +76,7 @@ def build(out: Outgoing, *, message_id: str, now: datetime) -> bytes:
         msg["Cc"] = ", ".join(out.cc)
     if out.reply_to:
         msg["Reply-To"] = out.reply_to
-    msg["Subject"] = _header_text(out.subject)
+    msg["Subject"] = _header_text(out.subject, "Subject")  # type: ignore[assignment]
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
     if out.in_reply_to:
@@ -89,7 +89,7 @@ def build(out: Outgoing, *, message_id: str, now: datetime) -> bytes:
         msg["X-Auto-Response-Suppress"] = "All"
     msg["Content-Language"] = out.language
     for name, value in out.extra_headers.items():
-        msg[name] = _header_text(value)
+        msg[name] = _header_text(value, name)  # type: ignore[assignment]
     msg.attach(MIMEText(out.text, "plain", _UTF8_QP))
     msg.attach(MIMEText(text_to_html(out.text), "html", _UTF8_QP))
     return msg.as_bytes(policy=_POLICY)

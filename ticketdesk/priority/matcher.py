@@ -86,7 +86,7 @@ class RuleSet:
                     for word in pattern.split()
                 )
                 self._phrases.append(Phrase(index, pattern, elements, rule.gap))
-        self._tables = _Tables(self._alt_ids)
+        self._tables = PatternTables(self._alt_ids)
         self._first: dict[str, dict[int, list[Phrase]]] = {}
         self._word_cache: dict[tuple[str, str], frozenset[int]] = {}
 
@@ -177,7 +177,7 @@ def _prune(matches: list[Match]) -> list[Match]:
     return kept
 
 
-class _Tables:
+class PatternTables:
     """Hash tables from pattern text to alternative ids, split by mode and by surface-only."""
 
     def __init__(self, alternatives: dict[Alternative, int]) -> None:

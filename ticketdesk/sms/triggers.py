@@ -1,5 +1,13 @@
-"""When a ticket event sends an SMS (rule 13): a reply that requires the client's action, and
-(configurable) the acknowledgement of an urgent ticket."""
+"""When a ticket event sends an SMS (rule 13), called by ``ticketdesk.tickets.triage`` inside the
+ticket's transaction, so the SMS is queued atomically with its cause:
+
+* a reply that requires the client's action: the e-mail and a short SMS go out together, to the
+  requester or to every technical contact of the organisation (setting
+  ``sms.requires_action_recipients``: ``requester`` (default) or ``technical``);
+* the acknowledgement of an urgent ticket, when the setting ``sms.on_urgent_ack`` is true.
+
+The on-call SMS of an urgent SLA escalation is ``ticketdesk.sms.service.notify_on_call``.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,224 @@
+"""Build the compact lemma tables (``data/lemmas-<lang>.txt.xz``) from simplemma's full dictionaries.
+
+Run it after changing the patterns of the shipped rules (``rulesets/``) or upgrading simplemma;
+``tests/unit/priority/test_lexicon.py`` fails while the tables are stale::
+
+    python -m ticketdesk.priority.build_lexicon            # all six languages (about 15 min)
+    python -m ticketdesk.priority.build_lexicon cs de      # some of them
+
+This is the only module that loads the full dictionaries (about 1 GB for Finnish or Polish).
+For every test word it compares the rule matches given by the full dictionary (the reference)
+with those given by the table under construction, running simplemma's whole pipeline both
+times; on a difference it adds to the table every dictionary entry the reference look-up used.
+It repeats until nothing differs.  The test words are all word forms of the dictionary as
+written, in lower case and capitalised, the Czech and Polish ones also without diacritics, the
+English ones in the other languages (loan words), and the words of the labelled texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+from simplemma import Lemmatizer
+from simplemma.strategies import DefaultStrategy
+from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
+
+from .lemmas import DATA_DIR, _OneTable, encode_table, lemma_with, simplemma_lemmatizer, table_path
+from .lexicon import shape
+from .matcher import Alternative, PatternTables, parse_alternative
+from .model import ANY_LANGUAGE, LANGUAGES, Rule
+from .rulesets import default_rules
+from .text import tokenize
+
+COVERAGE = "coverage.json"
+STRIP_DIACRITICS = ("cs", "pl")  # languages often typed without diacritics
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "data" / "priority"
+
+
+class Recording(dict[str, str]):
+    """A dictionary that notes the keys found through ``get`` (simplemma's only access)."""
+
+    hits: list[str]
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        value = dict.get(self, key)
+        if value is None:
+            return default
+        self.hits.append(key)
+        return value
+
+
+def full_dictionary(language: str) -> Recording:
+    found = Recording()
+    for key, value in _load_dictionary_from_disk(language).items():
+        found[key.decode()] = value.decode()
+    found.hits = []
+    return found
+
+
+def rule_alternatives(rules: Iterable[Rule], language: str) -> dict[Alternative, int]:
+    """Every pattern alternative of the rules of ``language`` and of all languages ('*')."""
+    found: dict[Alternative, int] = {}
+    for rule in rules:
+        if rule.enabled and rule.language in (language, ANY_LANGUAGE):
+            for pattern in (*rule.terms, *rule.phrases):
+                for word in pattern.split():
+                    for raw in word.split("|"):
+                        found.setdefault(parse_alternative(raw), len(found))
+    return found
+
+
+def coverage_key(alt: Alternative) -> str:
+    return f"{'=' if alt.surface_only else ''}{alt.mode}:{alt.text}"
+
+
+def fingerprint(alternatives: Iterable[Alternative]) -> str:
+    text = "\n".join(sorted(coverage_key(a) for a in alternatives))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _strip(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def test_words(language: str, keys: Iterable[str], extra: Iterable[str]) -> list[str]:
+    words: set[str] = set()
+    strip = language in STRIP_DIACRITICS
+    for key in keys:
+        words.update((key, key.lower(), key.capitalize()))
+        if strip:
+            bare = _strip(key)
+            if bare != key:
+                words.update((bare, bare.lower(), bare.capitalize()))
+    words.update(extra)
+    words.discard("")
+    return sorted(words)
+
+
+def _extra_words(language: str) -> list[str]:
+    words: set[str] = set()
+    if language != "en":
+        for key in _load_dictionary_from_disk("en"):
+            word = key.decode()
+            words.update((word, word.capitalize()))
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                for field in ("subject", "body"):
+                    words.update(t.text for t in tokenize(str(row[field])) if not t.is_break)
+    return sorted(words)
+
+
+class _Builder:
+    def __init__(self, language: str, dictionary: Recording, tables: PatternTables) -> None:
+        self.language = language
+        self.dictionary = dictionary
+        self.tables = tables
+        self.table: dict[str, str] = {}
+        strategy = DefaultStrategy(dictionary_factory=_OneTable(language, dictionary))
+        reference = Lemmatizer(cache_max_size=0, lemmatization_strategy=strategy)
+        self._reference = lambda word: reference.lemmatize(word, language)
+        self._compact = simplemma_lemmatizer(language, self.table)
+
+    def differs(self, word: str) -> list[str]:
+        """The dictionary keys to add so that ``word`` matches as with the full dictionary."""
+        self.dictionary.hits = hits = []
+        ref = lemma_with(self._reference, word)
+        new = lemma_with(self._compact, word)
+        if new == ref:
+            return []
+        _lem, surface, folded = shape(word, ref, self.language)
+        if not self.tables.lookup(surface, folded):
+            _lem, surface, folded = shape(word, new, self.language)
+            if not self.tables.lookup(surface, folded):
+                return []
+        return hits
+
+    def run(self, words: Sequence[str], log: bool = True) -> dict[str, str]:
+        todo: Sequence[str] = words
+        round_ = 0
+        while todo:
+            round_ += 1
+            started = time.perf_counter()
+            added: set[str] = set()
+            for word in todo:
+                for key in self.differs(word):
+                    if key not in self.table:
+                        self.table[key] = dict.__getitem__(self.dictionary, key)
+                        added.add(key.lower())
+            if log:
+                print(
+                    f"{self.language}: round {round_}: {len(todo)} words checked, {len(added)} entries added,"
+                    f" {len(self.table)} in all ({time.perf_counter() - started:.0f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            todo = [w for w in words if _touches(w, added)] if added else []
+        return self.table
+
+
+def _touches(word: str, keys: set[str]) -> bool:
+    """Could a look-up made while lemmatising ``word`` hit one of ``keys``?  simplemma only looks
+    up the word, its prefixes and suffixes (decomposition), and the word without hyphens."""
+    lowered = word.lower()
+    for form in {lowered, lowered.replace("-", "").replace("_", "")}:
+        for i in range(1, len(form) + 1):
+            if form[:i] in keys or form[i - 1 :] in keys:
+                return True
+    return False
+
+
+def build_language(language: str, rules: Sequence[Rule] | None = None, out_dir: Path = DATA_DIR) -> dict:
+    rules = default_rules() if rules is None else rules
+    alternatives = rule_alternatives(rules, language)
+    dictionary = full_dictionary(language)
+    words = test_words(language, dictionary.keys(), _extra_words(language))
+    table = _Builder(language, dictionary, PatternTables(alternatives)).run(words)
+    header = {"language": language, "simplemma": version("simplemma"), "entries": str(len(table))}
+    table_path(language, out_dir).write_bytes(encode_table(table, header))
+    return {
+        "fingerprint": fingerprint(alternatives),
+        "alternatives": sorted(coverage_key(a) for a in alternatives if not a.surface_only),
+        "entries": len(table),
+        "dictionary_entries": len(dictionary),
+        "test_words": len(words),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("languages", nargs="*", default=list(LANGUAGES))
+    parser.add_argument("--jobs", type=int, default=2, help="languages built at once (1 GB RAM each)")
+    args = parser.parse_args(argv)
+    unknown = set(args.languages) - set(LANGUAGES)
+    if unknown:
+        parser.error(f"unknown languages {sorted(unknown)}")
+    coverage_file = DATA_DIR / COVERAGE
+    coverage = json.loads(coverage_file.read_text()) if coverage_file.is_file() else {"languages": {}}
+    DATA_DIR.mkdir(exist_ok=True)
+    # Biggest first, so that two jobs finish at about the same time.
+    order = sorted(args.languages, key=lambda lang: ("pl", "fi", "de", "nb", "cs", "en").index(lang))
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for language, info in zip(order, pool.map(build_language, order), strict=True):
+            coverage["languages"][language] = info
+            print(f"{language}: {info['entries']} of {info['dictionary_entries']} entries kept", file=sys.stderr)
+    coverage["simplemma"] = version("simplemma")
+    coverage["languages"] = dict(sorted(coverage["languages"].items()))
+    coverage_file.write_text(json.dumps(coverage, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
