@@ -5,16 +5,22 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ticketdesk.intake.models import Blob
+from ticketdesk.ports.clock import utcnow
 
 
 def store_blob(session: Session, data: bytes) -> str:
+    """Store ``data`` once (one INSERT … ON CONFLICT DO NOTHING); returns its SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
-    if session.scalar(select(Blob.sha256).where(Blob.sha256 == digest)) is None:
-        session.add(Blob(sha256=digest, size=len(data), data=data))
-        session.flush()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Blob).values(sha256=digest, size=len(data), data=data, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
     return digest
 
 
