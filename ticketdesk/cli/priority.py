@@ -92,14 +92,16 @@ def explain(as_json: bool, defaults: bool) -> None:
 
     data = sys.stdin.buffer.read()
     if not data.strip():
-        raise click.UsageError("nothing on stdin: give JSON lines {\"subject\":…, \"body\":…} or a raw message")
+        raise click.UsageError('nothing on stdin: give JSON lines {"subject":…, "body":…} or a raw message')
     items = _inputs(data)
     rules, source = (None, "default (--defaults)") if defaults else load_rules()
     ruleset = compile_rules(rules)
     for subject, body in items:
         decision = classify(subject, body, ruleset)
         if as_json:
-            click.echo(json.dumps({**decision.to_dict(), "rules": source.split(" ", 1)[0]}, ensure_ascii=False))
+            click.echo(
+                json.dumps({**decision.to_dict(), "rules": source.split(" ", 1)[0]}, ensure_ascii=False)
+            )
         else:
             click.echo(explain_text(decision))
     if not as_json:

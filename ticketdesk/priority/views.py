@@ -94,6 +94,7 @@ def _change(action: Callable[[list[dict[str, Any]]], None], message: str, back: 
 
 def rule_from_form(form: Any, rule_id: str | None = None) -> dict[str, Any]:
     """A rule dict from the edit form (``rule_id`` fixed for an existing rule); ValueError when malformed."""
+
     def number(name: str, default: int) -> int:
         raw = (form.get(name) or "").strip()
         if not raw:
@@ -107,15 +108,23 @@ def rule_from_form(form: Any, rule_id: str | None = None) -> dict[str, Any]:
 
     new_id = rule_id or (form.get("id") or "").strip()
     if not RULE_ID.match(new_id):
-        raise ValueError(_("A rule id is letters, digits, dots, dashes or underscores, e.g. cs.outage-custom."))
+        raise ValueError(
+            _("A rule id is letters, digits, dots, dashes or underscores, e.g. cs.outage-custom.")
+        )
     kind = form.get("kind") or SIGNAL
     data: dict[str, Any] = {
-        "id": new_id, "language": form.get("language") or ANY_LANGUAGE, "kind": kind,
+        "id": new_id,
+        "language": form.get("language") or ANY_LANGUAGE,
+        "kind": kind,
         "level": (form.get("level") or "normal") if kind == SIGNAL else None,
-        "terms": lines("terms"), "phrases": lines("phrases"), "gap": number("gap", 2),
+        "terms": lines("terms"),
+        "phrases": lines("phrases"),
+        "gap": number("gap", 2),
         "suppressible_by": [c for c in form.getlist("suppressible_by") if c in CONTEXTS],
-        "reach_before": number("reach_before", 0), "reach_after": number("reach_after", 3),
-        "enabled": form.get("enabled") in ("1", "y", "on"), "description": (form.get("description") or "").strip(),
+        "reach_before": number("reach_before", 0),
+        "reach_after": number("reach_after", 3),
+        "enabled": form.get("enabled") in ("1", "y", "on"),
+        "description": (form.get("description") or "").strip(),
     }
     Rule.from_dict(data)  # the rule's own checks, with its message
     return data
@@ -125,7 +134,9 @@ def rule_from_form(form: Any, rule_id: str | None = None) -> dict[str, Any]:
 
 
 def _sample() -> tuple[str, str]:
-    return (request.form.get("sample_subject") or "")[:500], (request.form.get("sample_body") or "")[:SAMPLE_LIMIT]
+    return (request.form.get("sample_subject") or "")[:500], (request.form.get("sample_body") or "")[
+        :SAMPLE_LIMIT
+    ]
 
 
 def _decide(subject: str, body: str, rules: list[dict[str, Any]] | None) -> Decision:
@@ -145,21 +156,36 @@ def _listing(decision: Decision | None = None, sample: tuple[str, str] = ("", ""
             continue
         if kind and item["kind"] != kind:
             continue
-        text = " ".join([item["id"], *item.get("terms", []), *item.get("phrases", []), item.get("description", "")])
+        text = " ".join(
+            [item["id"], *item.get("terms", []), *item.get("phrases", []), item.get("description", "")]
+        )
         if query and query not in text.lower():
             continue
         default = defaults.get(item["id"])
-        state = "added" if default is None else ("default" if Rule.from_dict(default) == Rule.from_dict(item)
-                                                 else "changed")
+        state = (
+            "added"
+            if default is None
+            else ("default" if Rule.from_dict(default) == Rule.from_dict(item) else "changed")
+        )
         rows.append({"rule": item, "state": state})
     present = {r["id"] for r in rules}
     removed = [d for i, d in defaults.items() if i not in present]
     setting = db.session.get(Setting, KEY) if stored else None
     return render_template(
-        "priority/index.html", rows=rows, total=len(rules), removed=removed, stored=stored, setting=setting,
-        languages=(*LANGUAGES, ANY_LANGUAGE), kinds=KINDS, filters={"language": language, "kind": kind, "q": query},
-        decision=decision, explanation=explain_text(decision) if decision else "", sample=sample,
-        enabled_count=sum(1 for r in rules if r.get("enabled", True)), section="priority",
+        "priority/index.html",
+        rows=rows,
+        total=len(rules),
+        removed=removed,
+        stored=stored,
+        setting=setting,
+        languages=(*LANGUAGES, ANY_LANGUAGE),
+        kinds=KINDS,
+        filters={"language": language, "kind": kind, "q": query},
+        decision=decision,
+        explanation=explain_text(decision) if decision else "",
+        sample=sample,
+        enabled_count=sum(1 for r in rules if r.get("enabled", True)),
+        section="priority",
     )
 
 
@@ -180,8 +206,17 @@ def explain() -> Any:
 def _form_page(item: dict[str, Any], *, is_new: bool, status: int = 200, **extra: Any) -> Any:
     default = {r["id"]: r for r in default_rule_dicts()}.get(item.get("id", ""))
     return render_template(
-        "priority/edit.html", rule=item, is_new=is_new, default=default, languages=(*LANGUAGES, ANY_LANGUAGE),
-        kinds=KINDS, cue_kinds=CUE_KINDS, levels=LEVELS, contexts=CONTEXTS, section="priority", **extra,
+        "priority/edit.html",
+        rule=item,
+        is_new=is_new,
+        default=default,
+        languages=(*LANGUAGES, ANY_LANGUAGE),
+        kinds=KINDS,
+        cue_kinds=CUE_KINDS,
+        levels=LEVELS,
+        contexts=CONTEXTS,
+        section="priority",
+        **extra,
     ), status
 
 
@@ -191,16 +226,34 @@ def _edit(rule_id: str | None) -> Any:
     if request.method == "GET":
         if index_ is not None:
             return _form_page(rules[index_], is_new=False)
-        return _form_page({"id": "", "language": "cs", "kind": SIGNAL, "level": "urgent", "terms": [], "phrases": [],
-                           "gap": 2, "suppressible_by": list(CONTEXTS), "reach_before": 0, "reach_after": 3,
-                           "enabled": True, "description": ""}, is_new=True)
+        return _form_page(
+            {
+                "id": "",
+                "language": "cs",
+                "kind": SIGNAL,
+                "level": "urgent",
+                "terms": [],
+                "phrases": [],
+                "gap": 2,
+                "suppressible_by": list(CONTEXTS),
+                "reach_before": 0,
+                "reach_after": 3,
+                "enabled": True,
+                "description": "",
+            },
+            is_new=True,
+        )
     draft_form = {k: request.form.get(k) for k in request.form}
     try:
         draft = rule_from_form(request.form, rule_id)
     except ValueError as err:
-        fallback = {**draft_form, "terms": (draft_form.get("terms") or "").splitlines(),
-                    "phrases": (draft_form.get("phrases") or "").splitlines(),
-                    "suppressible_by": request.form.getlist("suppressible_by"), "id": rule_id or draft_form.get("id")}
+        fallback = {
+            **draft_form,
+            "terms": (draft_form.get("terms") or "").splitlines(),
+            "phrases": (draft_form.get("phrases") or "").splitlines(),
+            "suppressible_by": request.form.getlist("suppressible_by"),
+            "id": rule_id or draft_form.get("id"),
+        }
         flash(str(err), "error")
         return _form_page(fallback, is_new=rule_id is None, status=422)
     changed = list(rules)
@@ -215,8 +268,14 @@ def _edit(rule_id: str | None) -> Any:
         subject, body = _sample()
         with_draft = _decide(subject, body, changed) if (subject or body).strip() else None
         saved = _decide(subject, body, stored_rules()) if with_draft is not None else None
-        return _form_page(draft, is_new=rule_id is None, sample=(subject, body), decision=with_draft,
-                          saved_decision=saved, explanation=explain_text(with_draft) if with_draft else "")
+        return _form_page(
+            draft,
+            is_new=rule_id is None,
+            sample=(subject, body),
+            decision=with_draft,
+            saved_decision=saved,
+            explanation=explain_text(with_draft) if with_draft else "",
+        )
     try:
         save_rules(changed)
         db.session.commit()
@@ -244,8 +303,10 @@ def toggle(rule_id: str) -> Any:
         item = rules[_find(rules, rule_id)]
         item["enabled"] = not item.get("enabled", True)
 
-    back = url_for("priority_admin.index", **{k: v for k in ("language", "kind", "q")
-                                              if (v := request.form.get(k, "").strip())})
+    filters: dict[str, Any] = {
+        k: v for k in ("language", "kind", "q") if (v := request.form.get(k, "").strip())
+    }
+    back = url_for("priority_admin.index", **filters)
     return _change(flip, _("Rule %(id)s switched.", id=rule_id), back)
 
 
@@ -271,8 +332,9 @@ def restore(rule_id: str) -> Any:
                 return
         rules.append(default)
 
-    return _change(put_back, _("Rule %(id)s is the shipped version again.", id=rule_id),
-                   url_for("priority_admin.index"))
+    return _change(
+        put_back, _("Rule %(id)s is the shipped version again.", id=rule_id), url_for("priority_admin.index")
+    )
 
 
 @bp.post("/reset")

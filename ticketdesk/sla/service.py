@@ -1,4 +1,4 @@
-"""SLA against the database: the stored policy, telling the client when due times change, escalation.
+"""SLA against the database: the stored policy and settings, due-time changes, the clocks' state for pages.
 
 Where the policy lives (admins edit it on ``/admin/sla``):
 
@@ -14,14 +14,11 @@ Where the policy lives (admins edit it on ``/admin/sla``):
   ``sla.notify_delay_seconds`` (60) for the client's update mail.
 
 Due-time changes: ``triage.recompute_sla`` calls :func:`on_due_times_changed`, which records the
-change and schedules ``sla.notify_change`` after a short delay (so a burst of changes gives one mail);
-:func:`send_due_time_update` mails the client only when the priority changed or a due time moved by
-more than the threshold against what the client was last told.
-
-Escalation: :func:`near_breaches` finds tickets whose first response or resolution is close to its
-due time (``clock.breach_near``); :func:`escalate` warns once per (kind, due time): an event in the
-history, ``Ticket.sla_escalated_at``, the live ``ticket.sla_warning`` to agents after commit, and for
-urgent tickets an SMS to the on-call agents.
+change and schedules the job ``sla.notify_change`` after a short delay (so a burst of changes gives one
+mail); ``sla.jobs.send_due_time_update`` mails the client only when the priority changed or a due time
+moved by more than the threshold against what the client was last told (events ``sla.due_times`` at
+opening and ``sla.notified``). Escalation lives in ``ticketdesk.sla.jobs``; :func:`clock_state` gives
+pages and the API the state of both clocks.
 """
 
 from __future__ import annotations
@@ -34,26 +31,24 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketdesk.admin.models import SlaPolicy as SlaPolicyRow
 from ticketdesk.admin.store import cached, clear_cache, get_value, set_value
 from ticketdesk.jobs.queue import enqueue
-from ticketdesk.realtime.publish import publish
-from ticketdesk.sla.clock import breach_near, sla_state
+from ticketdesk.sla.clock import sla_state
 from ticketdesk.sla.hours import BusinessCalendar, business_minutes_between, ensure_utc
 from ticketdesk.sla.targets import PRIORITIES, SlaPolicy, SlaTarget
 from ticketdesk.tickets.history import ActorRef, record
-from ticketdesk.tickets.models import Ticket, TicketEvent
-from ticketdesk.tickets.serialize import agent_ref, iso
+from ticketdesk.tickets.models import Ticket
+from ticketdesk.tickets.serialize import iso
 
 log = logging.getLogger(__name__)
 
 OPEN = ("queued", "in_progress", "waiting_for_client", "scheduled")
 RUNNING = ("queued", "in_progress")  # statuses whose SLA clocks run (scheduled work has its own date)
 KINDS = ("first_response", "resolution")
-HORIZON = timedelta(days=45)  # a due time further away than this is never "near"
 SYSTEM = ActorRef.system("sla")
 
 
@@ -100,11 +95,19 @@ RowKey = tuple[int | None, str, int, int, str]
 
 
 def _rows(session: Session) -> list[RowKey]:
-    return cached("sla.rows", lambda: [
-        (r.organization_id, r.priority, r.first_response_minutes, r.resolution_minutes,
-         json.dumps(r.calendar or {}, sort_keys=True))
-        for r in session.scalars(select(SlaPolicyRow).order_by(SlaPolicyRow.id))
-    ])
+    return cached(
+        "sla.rows",
+        lambda: [
+            (
+                r.organization_id,
+                r.priority,
+                r.first_response_minutes,
+                r.resolution_minutes,
+                json.dumps(r.calendar or {}, sort_keys=True),
+            )
+            for r in session.scalars(select(SlaPolicyRow).order_by(SlaPolicyRow.id))
+        ],
+    )
 
 
 @lru_cache(maxsize=64)
@@ -137,8 +140,12 @@ def _overlaid(stored_json: str, rows: tuple[RowKey, ...]) -> SlaPolicy:
 def policy_for(session: Session, organization_id: int | None) -> SlaPolicy:
     """The team policy with the organisation's own rows over it (built once, then cached)."""
     stored_json = json.dumps(get_value(session, "sla.policy") or {}, sort_keys=True)
-    mine = tuple(sorted((r for r in _rows(session) if r[0] is None or r[0] == organization_id),
-                        key=lambda r: r[0] is not None))
+    mine = tuple(
+        sorted(
+            (r for r in _rows(session) if r[0] is None or r[0] == organization_id),
+            key=lambda r: r[0] is not None,
+        )
+    )
     return _overlaid(stored_json, mine) if mine else _base_policy(stored_json)
 
 
@@ -157,7 +164,7 @@ def org_overrides(session: Session) -> dict[int, OrgOverride]:
     """Every organisation with its own targets (and maybe calendar)."""
     found: dict[int, dict[str, Any]] = {}
     for row in session.scalars(select(SlaPolicyRow).where(SlaPolicyRow.organization_id.is_not(None))):
-        entry = found.setdefault(row.organization_id, {"targets": {}, "calendar": None})
+        entry = found.setdefault(int(row.organization_id or 0), {"targets": {}, "calendar": None})
         spec = row.calendar or {}
         around = bool(spec.get("around_the_clock", False))
         entry["targets"][row.priority] = SlaTarget(row.first_response_minutes, row.resolution_minutes, around)
@@ -166,14 +173,20 @@ def org_overrides(session: Session) -> dict[int, OrgOverride]:
     return {org: OrgOverride(org, e["targets"], e["calendar"]) for org, e in found.items()}
 
 
-def save_org_override(session: Session, organization_id: int, targets: Mapping[str, SlaTarget],
-                      calendar: BusinessCalendar | None) -> None:
+def save_org_override(
+    session: Session,
+    organization_id: int,
+    targets: Mapping[str, SlaTarget],
+    calendar: BusinessCalendar | None,
+) -> None:
     """Replace an organisation's own targets (every priority) and calendar (None: the team's)."""
     missing = [p for p in PRIORITIES if p not in targets]
     if missing:
         raise ValueError(f"targets missing for: {', '.join(missing)}")
-    existing = {r.priority: r for r in session.scalars(
-        select(SlaPolicyRow).where(SlaPolicyRow.organization_id == organization_id))}
+    existing = {
+        r.priority: r
+        for r in session.scalars(select(SlaPolicyRow).where(SlaPolicyRow.organization_id == organization_id))
+    }
     for priority in PRIORITIES:
         target = targets[priority]
         spec: dict[str, Any] = {"around_the_clock": target.around_the_clock}
@@ -181,7 +194,10 @@ def save_org_override(session: Session, organization_id: int, targets: Mapping[s
             spec["calendar"] = calendar.to_dict()
         row = existing.get(priority) or SlaPolicyRow(organization_id=organization_id, priority=priority)
         row.first_response_minutes, row.resolution_minutes, row.calendar = (
-            target.first_response_minutes, target.resolution_minutes, spec)
+            target.first_response_minutes,
+            target.resolution_minutes,
+            spec,
+        )
         session.add(row)
     session.flush()
     clear_cache()
@@ -210,94 +226,76 @@ class DueSnapshot:
         return cls(ticket.priority, first, ticket.resolution_due, ticket.sla_paused_minutes or 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"priority": self.priority, "first_response_due": iso(self.first_response_due),
-                "resolution_due": iso(self.resolution_due), "paused_minutes": self.paused_minutes}
+        return {
+            "priority": self.priority,
+            "first_response_due": iso(self.first_response_due),
+            "resolution_due": iso(self.resolution_due),
+            "paused_minutes": self.paused_minutes,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DueSnapshot:
         def when(value: Any) -> datetime | None:
             return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
-        return cls(str(data.get("priority") or "normal"), when(data.get("first_response_due")),
-                   when(data.get("resolution_due")), int(data.get("paused_minutes") or 0))
+        return cls(
+            str(data.get("priority") or "normal"),
+            when(data.get("first_response_due")),
+            when(data.get("resolution_due")),
+            int(data.get("paused_minutes") or 0),
+        )
 
     def moved(self, other: DueSnapshot) -> timedelta:
         """The largest shift of a due time both snapshots know."""
-        shifts = [abs(a - b) for a, b in ((self.first_response_due, other.first_response_due),
-                                          (self.resolution_due, other.resolution_due)) if a and b]
+        shifts = [
+            abs(a - b)
+            for a, b in (
+                (self.first_response_due, other.first_response_due),
+                (self.resolution_due, other.resolution_due),
+            )
+            if a and b
+        ]
         return max(shifts, default=timedelta(0))
 
 
-def on_due_times_changed(session: Session, ticket: Ticket, before: DueSnapshot | None, *, now: datetime) -> None:
+def on_due_times_changed(
+    session: Session, ticket: Ticket, before: DueSnapshot | None, *, now: datetime
+) -> None:
     """Record new due times; schedule the client's update mail (debounced) when they changed."""
     after = DueSnapshot.of(ticket)
     if before is None:  # the ticket just opened: the acknowledgement tells the client these
-        record(session, ticket, SYSTEM, "sla.due_times", now=now, after=after.to_dict(),
-               detail=_describe(after))
+        record(
+            session,
+            ticket,
+            SYSTEM,
+            "sla.due_times",
+            now=now,
+            after=after.to_dict(),
+            detail=describe_due(after),
+        )
         return
     if after == before:
         return
-    record(session, ticket, SYSTEM, "sla.changed", now=now, before=before.to_dict(), after=after.to_dict(),
-           detail=_describe(after), client_visible=False)
+    record(
+        session,
+        ticket,
+        SYSTEM,
+        "sla.changed",
+        now=now,
+        before=before.to_dict(),
+        after=after.to_dict(),
+        detail=describe_due(after),
+        client_visible=False,
+    )
     if ticket.status not in OPEN:
         return
     delay = max(1, escalation_settings(session).notify_delay_seconds)
-    enqueue(session, "sla.notify_change", {"number": ticket.number}, run_at=now + timedelta(seconds=delay),
-            dedupe_key=f"sla.notify:{ticket.id}:{int(now.timestamp()) // delay}")
-
-
-def send_due_time_update(session: Session, ticket: Ticket, *, now: datetime) -> bool:
-    """Mail the client the current due times if they differ enough from what they were last told."""
-    from ticketdesk.outbound.models import OutboundMail
-
-    if ticket.status not in OPEN:
-        return False
-    told_event = session.scalar(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                  TicketEvent.kind.in_(("sla.due_times", "sla.notified")))
-        .order_by(TicketEvent.id.desc()).limit(1))
-    current = DueSnapshot.of(ticket)
-    if told_event is None or not told_event.after:
-        record(session, ticket, SYSTEM, "sla.notified", now=now, after=current.to_dict(), detail=_describe(current))
-        return False
-    told = DueSnapshot.from_dict(told_event.after)
-    last_change = session.scalar(select(TicketEvent.created_at).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "sla.changed").order_by(TicketEvent.id.desc()))
-    status_mail = last_change is not None and session.scalar(select(OutboundMail.id).where(
-        OutboundMail.ticket_id == ticket.id, OutboundMail.kind.in_(("status", "ack")),
-        OutboundMail.created_at >= last_change).limit(1))
-    if status_mail:  # the status mail sent with the change already carried the new due times
-        record(session, ticket, SYSTEM, "sla.notified", now=now, after=current.to_dict(),
-               detail=_describe(current) + " (in the status mail)")
-        return False
-    threshold = timedelta(minutes=escalation_settings(session).notify_threshold_minutes)
-    if told.priority == current.priority and current.moved(told) <= threshold:
-        return False
-    _mail_update(session, ticket, told, current, now=now)
-    record(session, ticket, SYSTEM, "sla.notified", now=now, before=told.to_dict(), after=current.to_dict(),
-           detail=_describe(current))
-    return True
-
-
-def _mail_update(session: Session, ticket: Ticket, told: DueSnapshot, current: DueSnapshot, *,
-                 now: datetime) -> None:
-    from ticketdesk.outbound.service import queue_template
-    from ticketdesk.outbound.templates import pick_language
-    from ticketdesk.tickets.effects import client_language, client_recipients
-
-    zone = policy_for(session, ticket.organization_id).calendar.timezone
-    language = pick_language(client_language(ticket))
-    cause = ("priority" if told.priority != current.priority
-             else "paused" if current.paused_minutes != told.paused_minutes else "other")
-    to, cc = client_recipients(ticket)
-    queue_template(
-        session, kind="sla_update", to=to, cc=cc, language=language, now=now, ticket=ticket,
-        name=ticket.requester.name if ticket.requester else "", cause=cause,
-        priority=current.priority, old_priority=told.priority,
-        first_response_due=format_due(current.first_response_due, zone, language),
-        resolution_due=format_due(current.resolution_due, zone, language),
-        old_first_response_due=format_due(told.first_response_due, zone, language),
-        old_resolution_due=format_due(told.resolution_due, zone, language),
+    enqueue(
+        session,
+        "sla.notify_change",
+        {"number": ticket.number},
+        run_at=now + timedelta(seconds=delay),
+        dedupe_key=f"sla.notify:{ticket.id}:{int(now.timestamp()) // delay}",
     )
 
 
@@ -310,7 +308,7 @@ def format_due(value: datetime | None, zone: str, language: str = "en") -> str |
     return f"{local.strftime(pattern)} {local.tzname()}"
 
 
-def _describe(s: DueSnapshot) -> str:
+def describe_due(s: DueSnapshot) -> str:
     parts = [f"priority {s.priority}"]
     if s.first_response_due:
         parts.append(f"first response by {iso(s.first_response_due)}")
@@ -343,97 +341,14 @@ def clock_state(session: Session, ticket: Ticket, *, now: datetime) -> dict[str,
         else:
             target = policy.target(ticket.priority)
             minutes = target.first_response_minutes if kind == "first_response" else target.resolution_minutes
-            entry["state"] = sla_state(due, now, cal, warn_fraction=warn.warn_fraction,
-                                       warn_minutes=warn.warn_minutes, target_minutes=minutes)
+            entry["state"] = sla_state(
+                due,
+                now,
+                cal,
+                warn_fraction=warn.warn_fraction,
+                warn_minutes=warn.warn_minutes,
+                target_minutes=minutes,
+            )
             entry["business_minutes_left"] = business_minutes_between(cal, now, due)
         result[kind] = entry
     return result
-
-
-@dataclass(frozen=True)
-class NearBreach:
-    ticket_id: int
-    number: int
-    kind: str
-    due: datetime
-    state: str  # near | breached
-
-
-def near_breaches(session: Session, *, now: datetime, limit: int = 1000) -> list[NearBreach]:
-    """Running tickets whose first response or resolution is near its due time and not yet warned about."""
-    warn = escalation_settings(session)
-    horizon = now + HORIZON
-    rows = session.execute(
-        select(Ticket.id, Ticket.number, Ticket.priority, Ticket.organization_id, Ticket.first_response_due,
-               Ticket.first_responded_at, Ticket.resolution_due, Ticket.sla_paused_since)
-        .where(Ticket.status.in_(RUNNING), or_(
-            and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due <= horizon),
-            and_(Ticket.sla_paused_since.is_(None), Ticket.resolution_due <= horizon)))
-        .order_by(Ticket.id).limit(limit)
-    ).all()
-    found: list[NearBreach] = []
-    for tid, number, priority, org_id, first_due, responded, resolution_due, paused in rows:
-        policy = policy_for(session, org_id)
-        target, cal = policy.target(priority), policy.calendar_for(priority)
-        checks = []
-        if responded is None and first_due is not None:
-            checks.append(("first_response", first_due, target.first_response_minutes))
-        if paused is None and resolution_due is not None:
-            checks.append(("resolution", resolution_due, target.resolution_minutes))
-        for kind, due, minutes in checks:
-            if breach_near(due, now, cal, warn_fraction=warn.warn_fraction, warn_minutes=warn.warn_minutes,
-                           target_minutes=minutes):
-                found.append(NearBreach(tid, number, kind, due, "breached" if now >= due else "near"))
-    if not found:
-        return []
-    warned = {
-        (tid, (after or {}).get("kind"), (after or {}).get("due"))
-        for tid, after in session.execute(select(TicketEvent.ticket_id, TicketEvent.after).where(
-            TicketEvent.kind == "sla.warning", TicketEvent.ticket_id.in_({f.ticket_id for f in found})))
-    }
-    return [f for f in found if (f.ticket_id, f.kind, iso(f.due)) not in warned]
-
-
-def escalate(session: Session, ticket: Ticket, kind: str, *, now: datetime) -> bool:
-    """Warn about one near breach (the caller holds the row lock); False when it no longer applies
-    or was already warned about for this due time."""
-    due = ticket.first_response_due if kind == "first_response" else ticket.resolution_due
-    if due is None or ticket.status not in RUNNING:
-        return False
-    if (kind == "first_response" and ticket.first_responded_at is not None) or (
-            kind == "resolution" and ticket.sla_paused_since is not None):
-        return False
-    done = session.scalars(select(TicketEvent.after).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "sla.warning"))
-    if any((a or {}).get("kind") == kind and (a or {}).get("due") == iso(due) for a in done):
-        return False
-    policy = policy_for(session, ticket.organization_id)
-    cal = policy.calendar_for(ticket.priority)
-    left = business_minutes_between(cal, now, due)
-    state = "breached" if now >= due else "near"
-    sms: list[int] = []
-    if ticket.priority == "urgent" and escalation_settings(session).sms_on_urgent:
-        sms = [n.id for n in _sms_on_call(session, ticket, now=now)]
-    label = "First response" if kind == "first_response" else "Resolution"
-    detail = (f"{label} due {iso(due)}: breached {abs(left)} business min ago" if state == "breached"
-              else f"{label} due {iso(due)}: {left} business min left")
-    if sms:
-        detail += f"; SMS to the on-call agent ({len(sms)})"
-    record(session, ticket, SYSTEM, "sla.warning", now=now, client_visible=False, detail=detail,
-           after={"kind": kind, "due": iso(due), "state": state, "sms": sms})
-    ticket.sla_escalated_at = now
-    publish(session, "ticket.sla_warning", {
-        "number": ticket.number, "subject": ticket.subject, "kind": kind, "state": state, "due": iso(due),
-        "business_minutes_left": left, "priority": ticket.priority, "queue": ticket.queue.slug,
-        "organization": {"id": ticket.organization_id, "name": ticket.organization.name},
-        "assignee": agent_ref(ticket.assignee), "claimed_by": agent_ref(ticket.claimed_by),
-        "sms": len(sms), "at": iso(now),
-    }, ["agents", f"queue:{ticket.queue.slug}"])
-    return True
-
-
-def _sms_on_call(session: Session, ticket: Ticket, *, now: datetime) -> list[Any]:
-    """The on-call SMS through the SMS service (its escalation text, in each agent's language)."""
-    from ticketdesk.sms.service import notify_on_call
-
-    return list(notify_on_call(session, text=None, now=now, ticket=ticket))

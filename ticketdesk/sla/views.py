@@ -64,6 +64,7 @@ def _done(action: Callable[[], Any], message: str, back: str) -> Any:
 
 def calendar_from_form(form: MultiDict[str, str], prefix: str = "") -> BusinessCalendar:
     """A business calendar from the calendar fields (``templates/sla/_calendar.html``); ValueError if bad."""
+
     def field(name: str) -> str:
         return (form.get(prefix + name) or "").strip()
 
@@ -83,8 +84,10 @@ def calendar_from_form(form: MultiDict[str, str], prefix: str = "") -> BusinessC
 def targets_from_form(form: MultiDict[str, str]) -> dict[str, SlaTarget]:
     targets = {}
     for priority in PRIORITIES:
-        first, resolution = (form.get(f"{priority}_first") or "").strip(), (
-            form.get(f"{priority}_resolution") or "").strip()
+        first, resolution = (
+            (form.get(f"{priority}_first") or "").strip(),
+            (form.get(f"{priority}_resolution") or "").strip(),
+        )
         if not first.isdigit() or not resolution.isdigit():
             raise ValueError(_("SLA targets are whole numbers of minutes (%(p)s).", p=priority))
         targets[priority] = SlaTarget(int(first), int(resolution), form.get(f"{priority}_247") == "1")
@@ -100,22 +103,34 @@ def describe(cal: BusinessCalendar) -> str:
     days = ", ".join(WEEKDAY_NAMES[d] for d in sorted(cal.working_days))
     text = f"{days} {', '.join(cal.to_dict()['hours'])} {cal.timezone}"
     if cal.hours_by_weekday:
-        text += " (" + "; ".join(f"{d}: {', '.join(h)}" for d, h in cal.to_dict()["hours_by_weekday"].items()) + ")"
+        text += (
+            " ("
+            + "; ".join(f"{d}: {', '.join(h)}" for d, h in cal.to_dict()["hours_by_weekday"].items())
+            + ")"
+        )
     if cal.country:
-        text += " · " + _("holidays: %(c)s", c=cal.country + (f"-{cal.subdivision}" if cal.subdivision else ""))
+        text += " · " + _(
+            "holidays: %(c)s", c=cal.country + (f"-{cal.subdivision}" if cal.subdivision else "")
+        )
     return text
 
 
-def upcoming_closures(cal: BusinessCalendar, today: date, days: int = 365, limit: int = 20) -> list[tuple[date, str]]:
+def upcoming_closures(
+    cal: BusinessCalendar, today: date, days: int = 365, limit: int = 20
+) -> list[tuple[date, str]]:
     """Public holidays and closed dates in the next ``days`` days that fall on a working day."""
     found: dict[date, str] = {}
     if cal.country and not cal.always_open:
-        names = holidays.country_holidays(cal.country, subdiv=cal.subdivision, years=[today.year, today.year + 1])
+        names = holidays.country_holidays(
+            cal.country, subdiv=cal.subdivision, years=[today.year, today.year + 1]
+        )
         found.update({d: str(n) for d, n in names.items()})
     if not cal.always_open:
         found.update({d: _("closed") for d in cal.closed_dates if d not in found})
     end = today + timedelta(days=days)
-    return sorted((d, n) for d, n in found.items() if today <= d <= end and d.weekday() in cal.working_days)[:limit]
+    return sorted((d, n) for d, n in found.items() if today <= d <= end and d.weekday() in cal.working_days)[
+        :limit
+    ]
 
 
 def _countries() -> list[tuple[str, str, list[str]]]:
@@ -128,8 +143,10 @@ def _countries() -> list[tuple[str, str, list[str]]]:
     except (ValueError, TypeError):
         names = Locale("en").territories
     supported = holidays.list_supported_countries()
-    return sorted(((code, names.get(code, code), list(subs)) for code, subs in supported.items() if len(code) == 2),
-                  key=lambda c: c[1])
+    return sorted(
+        ((code, names.get(code, code), list(subs)) for code, subs in supported.items() if len(code) == 2),
+        key=lambda c: c[1],
+    )
 
 
 def _calendar_context(cal: BusinessCalendar) -> dict[str, Any]:
@@ -146,16 +163,27 @@ def index() -> Any:
     promise = {p: due_times(policy, p, now) for p in PRIORITIES}
     overrides = service.org_overrides(db.session)
     orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(overrides)))}
-    others = db.session.execute(select(Organization.id, Organization.name).where(
-        Organization.id.not_in(overrides) if overrides else Organization.id.is_not(None)).order_by(Organization.name)
+    others = db.session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.id.not_in(overrides) if overrides else Organization.id.is_not(None))
+        .order_by(Organization.name)
     ).all()
     cal = policy.calendar
     return render_template(
-        "sla/index.html", policy=policy, priorities=PRIORITIES, promise=promise, now=now,
-        open_now=is_open(cal, now), next_opening=next_open(cal, now), describe=describe,
+        "sla/index.html",
+        policy=policy,
+        priorities=PRIORITIES,
+        promise=promise,
+        now=now,
+        open_now=is_open(cal, now),
+        next_opening=next_open(cal, now),
+        describe=describe,
         closures=upcoming_closures(cal, now.astimezone(cal.zone).date()),
-        overrides=[(orgs[i], o) for i, o in overrides.items() if i in orgs], other_orgs=others,
-        escalation=service.escalation_settings(db.session), section="sla", **_calendar_context(cal),
+        overrides=[(orgs[i], o) for i, o in overrides.items() if i in orgs],
+        other_orgs=others,
+        escalation=service.escalation_settings(db.session),
+        section="sla",
+        **_calendar_context(cal),
     )
 
 
@@ -169,19 +197,28 @@ def _team_base() -> SlaPolicy:
 def save_calendar() -> Any:
     def save() -> None:
         base = _team_base()
-        service.save_team_policy(db.session, SlaPolicy(calendar_from_form(request.form), base.targets), by=_me())
+        service.save_team_policy(
+            db.session, SlaPolicy(calendar_from_form(request.form), base.targets), by=_me()
+        )
 
-    return _done(save, _("Business calendar saved. It applies to tickets opened from now on."),
-                 url_for("sla_admin.index"))
+    return _done(
+        save,
+        _("Business calendar saved. It applies to tickets opened from now on."),
+        url_for("sla_admin.index"),
+    )
 
 
 @bp.post("/targets")
 def save_targets() -> Any:
     def save() -> None:
         base = _team_base()
-        service.save_team_policy(db.session, SlaPolicy(base.calendar, targets_from_form(request.form)), by=_me())
+        service.save_team_policy(
+            db.session, SlaPolicy(base.calendar, targets_from_form(request.form)), by=_me()
+        )
 
-    return _done(save, _("SLA targets saved. They apply to tickets opened from now on."), url_for("sla_admin.index"))
+    return _done(
+        save, _("SLA targets saved. They apply to tickets opened from now on."), url_for("sla_admin.index")
+    )
 
 
 @bp.post("/escalation")
@@ -199,11 +236,17 @@ def save_escalation() -> Any:
         minutes = (request.form.get("warn_minutes") or "").strip()
         if minutes and not minutes.isdigit():
             raise ValueError(_("Warning minutes must be a whole number."))
-        service.save_escalation_settings(db.session, service.Escalation(
-            warn_fraction=percent / 100, warn_minutes=int(minutes) if minutes else None,
-            sms_on_urgent=request.form.get("sms_on_urgent") == "1",
-            notify_threshold_minutes=whole("notify_threshold_minutes", 60),
-            notify_delay_seconds=whole("notify_delay_seconds", 60)), by=_me())
+        service.save_escalation_settings(
+            db.session,
+            service.Escalation(
+                warn_fraction=percent / 100,
+                warn_minutes=int(minutes) if minutes else None,
+                sms_on_urgent=request.form.get("sms_on_urgent") == "1",
+                notify_threshold_minutes=whole("notify_threshold_minutes", 60),
+                notify_delay_seconds=whole("notify_delay_seconds", 60),
+            ),
+            by=_me(),
+        )
 
     return _done(save, _("Escalation settings saved."), url_for("sla_admin.index"))
 
@@ -227,6 +270,7 @@ def organization(org_id: int) -> Any:
         abort(404)
     back = url_for("sla_admin.organization", org_id=org_id)
     if request.method == "POST":
+
         def save() -> None:
             calendar = None if request.form.get("own_calendar") != "1" else calendar_from_form(request.form)
             service.save_org_override(db.session, org_id, targets_from_form(request.form), calendar)
@@ -237,16 +281,26 @@ def organization(org_id: int) -> Any:
     targets = override.targets if override else team.targets
     cal = override.calendar if override and override.calendar else team.calendar
     return render_template(
-        "sla/organization.html", org=org, override=override, targets=targets, priorities=PRIORITIES,
-        own_calendar=bool(override and override.calendar), team=team, describe=describe, section="sla",
+        "sla/organization.html",
+        org=org,
+        override=override,
+        targets=targets,
+        priorities=PRIORITIES,
+        own_calendar=bool(override and override.calendar),
+        team=team,
+        describe=describe,
+        section="sla",
         **_calendar_context(cal),
     )
 
 
 @bp.post("/organizations/<int:org_id>/delete")
 def delete_organization(org_id: int) -> Any:
-    return _done(lambda: service.delete_org_override(db.session, org_id),
-                 _("The organisation follows the team's targets again."), url_for("sla_admin.index"))
+    return _done(
+        lambda: service.delete_org_override(db.session, org_id),
+        _("The organisation follows the team's targets again."),
+        url_for("sla_admin.index"),
+    )
 
 
 # --- agents: availability for routing --------------------------------------------------------------------
@@ -261,11 +315,18 @@ def agents() -> Any:
     rows = []
     for agent in db.session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name)):
         cal = own.get(agent.id, team)
-        rows.append({"agent": agent, "online": triage.is_online(agent, now=now, online_minutes=minutes),
-                     "own": agent.id in own, "calendar": describe(cal),
-                     "working": agent.on_call or is_open(cal, now)})
-    return render_template("sla/agents.html", rows=rows, online_minutes=minutes, now=now,
-                           team=describe(team), section="sla")
+        rows.append(
+            {
+                "agent": agent,
+                "online": triage.is_online(agent, now=now, online_minutes=minutes),
+                "own": agent.id in own,
+                "calendar": describe(cal),
+                "working": agent.on_call or is_open(cal, now),
+            }
+        )
+    return render_template(
+        "sla/agents.html", rows=rows, online_minutes=minutes, now=now, team=describe(team), section="sla"
+    )
 
 
 @bp.post("/agents/settings")
@@ -287,6 +348,7 @@ def agent_hours(agent_id: int) -> Any:
         abort(404)
     stored: dict[str, Any] = dict(get_value(db.session, "routing.agent_calendars") or {})
     if request.method == "POST":
+
         def save() -> None:
             if request.form.get("own_calendar") == "1":
                 stored[str(agent_id)] = calendar_from_form(request.form).to_dict()
@@ -294,9 +356,18 @@ def agent_hours(agent_id: int) -> Any:
                 stored.pop(str(agent_id), None)
             set_value(db.session, "routing.agent_calendars", stored, by=_me())
 
-        return _done(save, _("Working hours of %(name)s saved.", name=agent.name),
-                     url_for("sla_admin.agent_hours", agent_id=agent_id))
+        return _done(
+            save,
+            _("Working hours of %(name)s saved.", name=agent.name),
+            url_for("sla_admin.agent_hours", agent_id=agent_id),
+        )
     team = service.policy_for(db.session, None).calendar
     mine = triage.agent_calendars(db.session).get(agent_id)
-    return render_template("sla/agent.html", agent=agent, own_calendar=mine is not None, team=describe(team),
-                           section="sla", **_calendar_context(mine or team))
+    return render_template(
+        "sla/agent.html",
+        agent=agent,
+        own_calendar=mine is not None,
+        team=describe(team),
+        section="sla",
+        **_calendar_context(mine or team),
+    )

@@ -18,7 +18,7 @@ from ticketdesk.admin.store import app_settings, reopen_window
 from ticketdesk.outbound.models import OutboundMail
 from ticketdesk.outbound.service import queue_template
 from ticketdesk.tickets import triage
-from ticketdesk.tickets.history import ActorRef
+from ticketdesk.tickets.history import ActorRef, record
 from ticketdesk.tickets.models import Message, Ticket
 from ticketdesk.tickets.states import Move
 
@@ -54,8 +54,15 @@ def is_support_address(address: str, session: Session | None = None) -> bool:
     return False
 
 
-def _fmt(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else None
+def _fmt(session: Session, ticket: Ticket, value: datetime | None) -> str | None:
+    """A time as the client reads it: the team calendar's local time (same as the SLA update mail)."""
+    from ticketdesk.outbound.templates import pick_language
+    from ticketdesk.sla.service import format_due, policy_for
+
+    if value is None:
+        return None
+    zone = policy_for(session, ticket.organization_id).calendar.timezone
+    return format_due(value, zone, pick_language(client_language(ticket)))
 
 
 def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetime, manual_priority: str | None,
@@ -73,8 +80,8 @@ def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetim
     queue_template(
         session, kind="ack", to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket,
         auto_submitted="auto-replied", name=ticket.requester.name if ticket.requester else "",
-        priority=ticket.priority, first_response_due=_fmt(ticket.first_response_due),
-        resolution_due=_fmt(ticket.resolution_due),
+        priority=ticket.priority, first_response_due=_fmt(session, ticket, ticket.first_response_due),
+        resolution_due=_fmt(session, ticket, ticket.resolution_due),
     )
 
 
@@ -96,8 +103,9 @@ def apply_status_effects(session: Session, ticket: Ticket, move: Move, *, now: d
         to, cc = client_recipients(ticket)
         queue_template(
             session, kind="status", to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket,
-            scheduled_for=_fmt(ticket.scheduled_for), reopen_days=reopen_window(session).days,
-            first_response_due=_fmt(ticket.first_response_due), resolution_due=_fmt(ticket.resolution_due),
+            scheduled_for=_fmt(session, ticket, ticket.scheduled_for), reopen_days=reopen_window(session).days,
+            first_response_due=_fmt(session, ticket, ticket.first_response_due),
+            resolution_due=_fmt(session, ticket, ticket.resolution_due),
         )
 
 
@@ -118,7 +126,12 @@ def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent,
 
 
 def on_client_message(session: Session, ticket: Ticket, msg: Message, *, now: datetime) -> None:
-    triage.apply_auto_priority(ticket, msg.subject, msg.text, raise_only=True)
+    before = ticket.priority
+    if triage.apply_auto_priority(ticket, msg.subject, msg.text, raise_only=True):
+        record(session, ticket, ActorRef.system("priority"), "priority.changed", now=now,
+               before={"priority": before, "priority_source": "auto"},
+               after={"priority": ticket.priority, "priority_source": "auto"},
+               detail="raised by the words of a new message from the client")
     triage.recompute_sla(session, ticket, now=now)
 
 

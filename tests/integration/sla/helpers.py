@@ -29,14 +29,24 @@ def reload(number: int) -> Ticket:
 
 def events(ticket: Ticket, kind: str) -> list[TicketEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                             TicketEvent.kind == kind).order_by(TicketEvent.id)))
+    return list(
+        db.session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
+            .order_by(TicketEvent.id)
+        )
+    )
 
 
 def mails(ticket: Ticket, kind: str) -> list[OutboundMail]:
     db.session.expire_all()
-    return list(db.session.scalars(select(OutboundMail).where(OutboundMail.ticket_id == ticket.id,
-                                                              OutboundMail.kind == kind).order_by(OutboundMail.id)))
+    return list(
+        db.session.scalars(
+            select(OutboundMail)
+            .where(OutboundMail.ticket_id == ticket.id, OutboundMail.kind == kind)
+            .order_by(OutboundMail.id)
+        )
+    )
 
 
 def mail_text(mail: OutboundMail) -> str:

@@ -25,8 +25,10 @@ def test_weekend_and_holiday_across_the_dst_change(app: Any, make_ticket: Any, m
     ticket = _open(make_ticket, make_contact(), prague(2026, 10, 23, 16))
     assert ticket.first_response_due == prague(2026, 10, 26, 11)  # 1 h on Friday + 3 h on Monday (CET)
     assert ticket.resolution_due == prague(2026, 10, 29, 16)  # 3 business days, skipping the 28th
-    assert ticket_summary(ticket)["sla"] == {"first_response_due": "2026-10-26T10:00:00Z",
-                                             "resolution_due": "2026-10-29T15:00:00Z"}
+    assert ticket_summary(ticket)["sla"] == {
+        "first_response_due": "2026-10-26T10:00:00Z",
+        "resolution_due": "2026-10-29T15:00:00Z",
+    }
 
 
 def test_christmas_holidays_and_the_acknowledgement(app: Any, make_ticket: Any, make_contact: Any) -> None:
@@ -54,17 +56,29 @@ def test_urgent_counts_around_the_clock(app: Any, make_ticket: Any, make_contact
 
 
 def test_urgent_words_give_urgent_due_times(app: Any, make_ticket: Any, make_contact: Any) -> None:
-    ticket = _open(make_ticket, make_contact(), prague(2026, 12, 19, 3), priority=None,
-                   subject="Výpadek", text="Máme výpadek všech služeb, nic nefunguje.")
+    ticket = _open(
+        make_ticket,
+        make_contact(),
+        prague(2026, 12, 19, 3),
+        priority=None,
+        subject="Výpadek",
+        text="Máme výpadek všech služeb, nic nefunguje.",
+    )
     assert ticket.priority == "urgent" and ticket.priority_source == "auto"
     assert ticket.first_response_due == prague(2026, 12, 19, 3, 30)
 
 
 def test_team_calendar_edited_by_admins(app: Any, make_ticket: Any, make_contact: Any) -> None:
     # a Bavarian team, 09:00-12:00 and 13:00-18:00, short Friday; 6 Jan is a holiday in Bavaria
-    calendar = BusinessCalendar.from_dict({"timezone": "Europe/Berlin", "country": "DE", "subdivision": "BY",
-                                           "hours": ["09:00-12:00", "13:00-18:00"],
-                                           "hours_by_weekday": {"fri": ["09:00-13:00"]}})
+    calendar = BusinessCalendar.from_dict(
+        {
+            "timezone": "Europe/Berlin",
+            "country": "DE",
+            "subdivision": "BY",
+            "hours": ["09:00-12:00", "13:00-18:00"],
+            "hours_by_weekday": {"fri": ["09:00-13:00"]},
+        }
+    )
     service.save_team_policy(db.session, SlaPolicy(calendar=calendar))
     db.session.commit()
     ticket = _open(make_ticket, make_contact(), prague(2027, 1, 5, 17))  # Tuesday 17:00 in Berlin too
@@ -72,10 +86,13 @@ def test_team_calendar_edited_by_admins(app: Any, make_ticket: Any, make_contact
     assert ticket.first_response_due == prague(2027, 1, 7, 12)
 
 
-def test_an_organisations_own_calendar_and_targets(app: Any, make_ticket: Any, make_contact: Any,
-                                                   make_org: Any) -> None:
+def test_an_organisations_own_calendar_and_targets(
+    app: Any, make_ticket: Any, make_contact: Any, make_org: Any
+) -> None:
     finnish = make_org(name="Nordic Oy")
-    helsinki = BusinessCalendar.from_dict({"timezone": "Europe/Helsinki", "country": "FI", "hours": ["08:00-16:00"]})
+    helsinki = BusinessCalendar.from_dict(
+        {"timezone": "Europe/Helsinki", "country": "FI", "hours": ["08:00-16:00"]}
+    )
     targets = dict(DEFAULT_TARGETS) | {"normal": SlaTarget(120, 960)}
     service.save_org_override(db.session, finnish.id, targets, helsinki)
     db.session.commit()
@@ -89,3 +106,16 @@ def test_an_organisations_own_calendar_and_targets(app: Any, make_ticket: Any, m
     service.delete_org_override(db.session, finnish.id)
     db.session.commit()
     assert service.policy_for(db.session, finnish.id) == service.policy_for(db.session, None)
+
+
+def test_the_pure_core_imports_neither_flask_nor_the_database() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, ticketdesk.sla.hours, ticketdesk.sla.targets, ticketdesk.sla.clock, ticketdesk.tickets.routing\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_sqlalchemy'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])

@@ -19,8 +19,9 @@ from ticketdesk.tickets.history import ActorRef
 OPENED = prague(2026, 11, 10, 9)  # Tuesday
 
 
-def test_priority_change_is_mailed_in_the_clients_language(app: Any, make_ticket: Any, make_contact: Any,
-                                                           make_org: Any, agent: Any) -> None:
+def test_priority_change_is_mailed_in_the_clients_language(
+    app: Any, make_ticket: Any, make_contact: Any, make_org: Any, agent: Any
+) -> None:
     contact = make_contact(make_org(language="cs"), language="cs", name="Jana")
     with time_machine.travel(OPENED, tick=False) as clock:
         ticket = make_ticket(contact, now=OPENED, priority="normal")
@@ -40,14 +41,20 @@ def test_priority_change_is_mailed_in_the_clients_language(app: Any, make_ticket
         assert len(mails(ticket, "sla_update")) == 1, "told once"
 
 
-def test_a_burst_of_changes_that_cancel_out_sends_nothing(app: Any, make_ticket: Any, make_contact: Any,
-                                                          agent: Any) -> None:
+def test_a_burst_of_changes_that_cancel_out_sends_nothing(
+    app: Any, make_ticket: Any, make_contact: Any, agent: Any
+) -> None:
     with time_machine.travel(OPENED, tick=False) as clock:
         ticket = make_ticket(make_contact(), now=OPENED, priority="normal")
         for priority in ("high", "normal"):
             clock.shift(timedelta(seconds=10))
-            tickets.set_priority(db.session, reload(ticket.number), priority, ActorRef.agent(agent),
-                                 now=OPENED + timedelta(seconds=10))
+            tickets.set_priority(
+                db.session,
+                reload(ticket.number),
+                priority,
+                ActorRef.agent(agent),
+                now=OPENED + timedelta(seconds=10),
+            )
             db.session.commit()
         clock.shift(timedelta(minutes=3))
         run_once(app)
@@ -64,22 +71,32 @@ def test_threshold_is_an_admin_setting(app: Any, make_ticket: Any, make_contact:
         db.session.commit()
         back = OPENED + timedelta(minutes=25)
         clock.move_to(back)
-        tickets.change_status(db.session, reload(ticket.number), "in_progress", ActorRef.agent(agent), now=back)
+        tickets.change_status(
+            db.session, reload(ticket.number), "in_progress", ActorRef.agent(agent), now=back
+        )
         db.session.commit()
         clock.shift(timedelta(minutes=2))
         run_once(app)
         assert len(mails(ticket, "sla_update")) == 1
 
 
-def test_status_mail_already_told_the_new_times(app: Any, make_ticket: Any, make_contact: Any, agent: Any) -> None:
+def test_status_mail_already_told_the_new_times(
+    app: Any, make_ticket: Any, make_contact: Any, agent: Any
+) -> None:
     with time_machine.travel(OPENED, tick=False) as clock:
         ticket = make_ticket(make_contact(), now=OPENED, priority="normal")
         tickets.change_status(db.session, ticket, "waiting_for_client", ActorRef.agent(agent), now=OPENED)
         db.session.commit()
         later = OPENED + timedelta(days=1)
         clock.move_to(later)
-        tickets.change_status(db.session, reload(ticket.number), "scheduled", ActorRef.agent(agent), now=later,
-                              scheduled_for=later + timedelta(days=3))
+        tickets.change_status(
+            db.session,
+            reload(ticket.number),
+            "scheduled",
+            ActorRef.agent(agent),
+            now=later,
+            scheduled_for=later + timedelta(days=3),
+        )
         db.session.commit()
         clock.shift(timedelta(minutes=2))
         run_once(app)

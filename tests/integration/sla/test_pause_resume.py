@@ -17,13 +17,21 @@ from ticketdesk.tickets.history import ActorRef
 
 
 def _client_reply(ticket: Any, contact: Any, now: Any) -> None:
-    tickets.add_client_message(db.session, ticket, contact, tickets.NewMessage(
-        text="Here are the logs you asked for.", from_addr=contact.primary_email, subject=ticket.subject), now=now)
+    tickets.add_client_message(
+        db.session,
+        ticket,
+        contact,
+        tickets.NewMessage(
+            text="Here are the logs you asked for.", from_addr=contact.primary_email, subject=ticket.subject
+        ),
+        now=now,
+    )
     db.session.commit()
 
 
-def test_waiting_for_the_client_pauses_the_resolution_clock(app: Any, make_ticket: Any, make_contact: Any,
-                                                            agent: Any) -> None:
+def test_waiting_for_the_client_pauses_the_resolution_clock(
+    app: Any, make_ticket: Any, make_contact: Any, agent: Any
+) -> None:
     contact = make_contact()
     opened = prague(2026, 11, 9, 9)  # Monday
     with time_machine.travel(opened, tick=False) as clock:
@@ -31,7 +39,9 @@ def test_waiting_for_the_client_pauses_the_resolution_clock(app: Any, make_ticke
         assert ticket.resolution_due == prague(2026, 11, 12, 9)
         asked = prague(2026, 11, 9, 10)
         clock.move_to(asked)
-        tickets.add_agent_message(db.session, ticket, agent, kind="reply", text="Please send the logs.", now=asked)
+        tickets.add_agent_message(
+            db.session, ticket, agent, kind="reply", text="Please send the logs.", now=asked
+        )
         tickets.change_status(db.session, ticket, "waiting_for_client", ActorRef.agent(agent), now=asked)
         db.session.commit()
         paused = reload(ticket.number)
@@ -68,7 +78,9 @@ def test_waiting_for_the_client_pauses_the_resolution_clock(app: Any, make_ticke
         assert told.client_visible and told.after["resolution_due"] == "2026-11-18T08:00:00Z"
 
 
-def test_pause_while_urgent_counts_every_minute(app: Any, make_ticket: Any, make_contact: Any, agent: Any) -> None:
+def test_pause_while_urgent_counts_every_minute(
+    app: Any, make_ticket: Any, make_contact: Any, agent: Any
+) -> None:
     contact = make_contact()
     opened = prague(2026, 11, 14, 22)  # Saturday night
     with time_machine.travel(opened, tick=False) as clock:
@@ -82,8 +94,9 @@ def test_pause_while_urgent_counts_every_minute(app: Any, make_ticket: Any, make
         assert resumed.sla_paused_minutes == 180 and resumed.resolution_due == opened + timedelta(hours=7)
 
 
-def test_a_short_wait_changes_the_due_time_without_mail(app: Any, make_ticket: Any, make_contact: Any,
-                                                        agent: Any) -> None:
+def test_a_short_wait_changes_the_due_time_without_mail(
+    app: Any, make_ticket: Any, make_contact: Any, agent: Any
+) -> None:
     contact = make_contact()
     opened = prague(2026, 11, 10, 9)
     with time_machine.travel(opened, tick=False) as clock:
