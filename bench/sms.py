@@ -14,8 +14,8 @@ For SQLite and PostgreSQL (each a fresh database created here and removed afterw
    -> reports/s for each way.
 
 Every SMS must end ``delivered`` with its three history rows (queued, submitted, delivered), or the
-run fails. ``--profile`` writes a pyinstrument profile of the worker pass and of the report
-ingestion to ``bench/profiles/``. PostgreSQL: ``--postgres`` (default
+run fails. ``--profile`` writes pyinstrument profiles of the worker pass and of the web process (report
+ingestion) to ``bench-results/``. PostgreSQL: ``--postgres`` (default
 ``postgresql://postgres@127.0.0.1/postgres``, the server must allow CREATE DATABASE); it is skipped
 with a message when unreachable.
 
@@ -70,9 +70,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(env: dict[str, str], port: int, ready: Any) -> None:
-    """The web process: the app with the same settings, serving the webhook."""
+def _serve(env: dict[str, str], port: int, ready: Any, profile_to: str | None = None) -> None:
+    """The web process: the app with the same settings, serving the webhook (profiled on request;
+    the profile is written when the process is terminated)."""
     import logging
+    import signal
 
     from werkzeug.serving import make_server
 
@@ -81,7 +83,19 @@ def _serve(env: dict[str, str], port: int, ready: Any) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(load_settings(env))
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=not profile_to)  # the profiler sees one thread
+    if profile_to:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
+
+        def stop(*_args: Any) -> None:
+            profiler.stop()
+            Path(profile_to).write_text(profiler.output_text(unicode=True, color=False))
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
     ready.set()
     server.serve_forever()
 
@@ -122,7 +136,7 @@ def _profiled(enabled: bool, name: str) -> Any:
             yield
         finally:
             profiler.stop()
-            out = Path(__file__).parent / "profiles"
+            out = Path(__file__).resolve().parents[1] / "bench-results"
             out.mkdir(exist_ok=True)
             (out / f"{name}.txt").write_text(profiler.output_text(unicode=True, color=False))
             print(f"  profile written to {out / (name + '.txt')}")
@@ -239,25 +253,30 @@ def run(label: str, database_url: str, args: argparse.Namespace) -> dict[str, fl
 
         ctx = multiprocessing.get_context("spawn")
         ready = ctx.Event()
-        web = ctx.Process(target=_serve, args=(env, port, ready), daemon=True)
+        profile_to = None
+        if args.profile:
+            (Path(__file__).resolve().parents[1] / "bench-results").mkdir(exist_ok=True)
+            profile_to = str(
+                Path(__file__).resolve().parents[1] / "bench-results" / f"sms-webhook-{label}.txt"
+            )
+        web = ctx.Process(target=_serve, args=(env, port, ready, profile_to), daemon=True)
         web.start()
         try:
             if not ready.wait(60):
                 raise SystemExit("the web process did not start")
             url = f"{public_url}/api/v1/sms/status"
-            with _profiled(args.profile, f"sms-reports-{label}"):
-                elapsed = _post_all(url, single, args.clients)
-                figures["reports/s (1 per request)"] = len(single) / elapsed
-                print(
-                    f"  reports     {len(single):6d} one per request in {elapsed:6.2f} s  "
-                    f"{figures['reports/s (1 per request)']:8.0f} /s  ({args.clients} connections)"
-                )
-                elapsed = _post_all(url, batched, args.clients)
-                figures[f"reports/s ({args.batch} per request)"] = len(rest) / elapsed
-                print(
-                    f"  reports     {len(rest):6d} in batches of {args.batch} in {elapsed:6.2f} s  "
-                    f"{len(rest) / elapsed:8.0f} /s  ({args.clients} connections)"
-                )
+            elapsed = _post_all(url, single, args.clients)
+            figures["reports/s (1 per request)"] = len(single) / elapsed
+            print(
+                f"  reports     {len(single):6d} one per request in {elapsed:6.2f} s  "
+                f"{figures['reports/s (1 per request)']:8.0f} /s  ({args.clients} connections)"
+            )
+            elapsed = _post_all(url, batched, args.clients)
+            figures[f"reports/s ({args.batch} per request)"] = len(rest) / elapsed
+            print(
+                f"  reports     {len(rest):6d} in batches of {args.batch} in {elapsed:6.2f} s  "
+                f"{len(rest) / elapsed:8.0f} /s  ({args.clients} connections)"
+            )
         finally:
             web.terminate()
             web.join(10)

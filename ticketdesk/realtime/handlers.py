@@ -109,7 +109,12 @@ def on_leave(data: Any) -> dict[str, Any]:
 def _watched_number(data: Any) -> tuple[Who, int] | None:
     who = registry.who(_sid())
     number = data.get("number") if isinstance(data, dict) else None
-    if who is None or not who.is_agent or not isinstance(number, int) or not registry.watching(_sid(), number):
+    if (
+        who is None
+        or not who.is_agent
+        or not isinstance(number, int)
+        or not registry.watching(_sid(), number)
+    ):
         return None
     return who, number
 
@@ -148,8 +153,14 @@ def _origin_allowed(app: Flask) -> Any:
 
 
 def register(app: Flask) -> None:
-    for name, handler in (("connect", on_connect), ("disconnect", on_disconnect), ("join", on_join),
-                          ("leave", on_leave), ("typing", on_typing), ("presence.here", on_here)):
+    for name, handler in (
+        ("connect", on_connect),
+        ("disconnect", on_disconnect),
+        ("join", on_join),
+        ("leave", on_leave),
+        ("typing", on_typing),
+        ("presence.here", on_here),
+    ):
         socketio.on_event(name, handler)
     if socketio.server is not None:
         socketio.server.eio.cors_allowed_origins = _origin_allowed(app)

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.admin.store import get_value, set_value
 from ticketdesk.sms import states
+from ticketdesk.sms.lifecycle import transition
 from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsStop
-from ticketdesk.sms.service import is_stopped, paused_scope, transition
+from ticketdesk.sms.service import is_stopped, paused_scope
 
 
 def act(session: Session, attempt: SmsAttempt, action: str, *, now: datetime, by: str) -> states.Outcome:

@@ -41,15 +41,8 @@ from ticketdesk.jobs.queue import enqueue
 from ticketdesk.jobs.registry import JobContext, RetryLater, job
 from ticketdesk.ports.sms import GatewayError, LookupUnsupported, SendResult, SmsOut
 from ticketdesk.sms import monitor, states, webhooks
+from ticketdesk.sms.lifecycle import move, prefetch_rooms, record, send_job_key, sync_attempts, transition
 from ticketdesk.sms.models import SmsAttempt, SmsReport, SmsStop
-from ticketdesk.sms.service import (
-    move,
-    prefetch_rooms,
-    record,
-    send_job_key,
-    sync_attempts,
-    transition,
-)
 
 log = logging.getLogger(__name__)
 SEND_LEASE = timedelta(minutes=2)  # longer than any gateway timeout: a stamp older than this is a crash
@@ -339,7 +332,8 @@ def deadlines(payload: dict[str, Any], ctx: JobContext) -> None:
         if attempt is None or attempt.status not in states.AWAITING_REPORT_STATES:
             continue
         transition(db.session, attempt, "deadline_passed", now=ctx.now)
-        if getattr(_gateway(ctx), "supports_lookup", False):
+        gateway = _gateway(ctx)
+        if getattr(gateway, "supports_lookup", False) and gateway.name != "log":  # the log never learns more
             _reconcile_later(attempt_id, ctx.now)
     db.session.commit()
 

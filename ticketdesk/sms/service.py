@@ -1,4 +1,4 @@
-"""SMS writes: notifications and their attempts, the sending policy, every transition with history.
+"""SMS writes: notifications and their attempts, where a new attempt starts, and what ticket events send.
 
 A *notification* is one business event for one recipient; an *attempt* is one hand-over to a
 gateway. Everything here runs inside the caller's transaction: an SMS is a row (and a
@@ -18,8 +18,7 @@ move):
                          anything not critical (``Organization.quiet_hours``);
 * ``queued``             otherwise; a ``sms.send`` job is enqueued.
 
-Every state change writes an ``SmsReport`` row (append-only history), keeps the notification's
-status equal to its latest attempt's, and publishes ``sms.status`` after commit.
+State changes, their history and events live in ``ticketdesk.sms.lifecycle``.
 """
 
 from __future__ import annotations
@@ -27,29 +26,42 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ticketdesk.admin.store import get_value
 from ticketdesk.contacts.models import Contact, Organization
-from ticketdesk.jobs.queue import enqueue
 from ticketdesk.phone.numbers import is_mobile, normalize, region_of
-from ticketdesk.realtime.publish import publish
-from ticketdesk.realtime.rooms import sms_rooms
 from ticketdesk.sms import policy, states, texts
-from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsReport, SmsStop
+from ticketdesk.sms.lifecycle import move, publish_status, record, setting, transition, tx_cache, wake_sender
+from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsStop
 from ticketdesk.sms.text import segments
 from ticketdesk.tickets.models import Message, Ticket
 
 log = logging.getLogger(__name__)
+__all__ = [  # ``move``, ``record`` and ``transition`` live in ``ticketdesk.sms.lifecycle``, importable here too
+    "DEFAULT_MAX_SEGMENTS",
+    "InvalidNumber",
+    "is_stopped",
+    "max_segments",
+    "mobile_number",
+    "move",
+    "new_attempt",
+    "notify_on_call",
+    "notify_ticket_contacts",
+    "paused_scope",
+    "queue_sms",
+    "record",
+    "sent_today",
+    "ticket_context",
+    "ticket_recipients",
+    "transition",
+]
 
 DEFAULT_MAX_SEGMENTS = 3
-DEFAULT_REPORT_DEADLINE_MIN = 60
-NO_COVERAGE_PATIENCE = timedelta(days=7)  # operators keep retrying a switched-off phone about a week
 
 
 class InvalidNumber(ValueError):
@@ -67,31 +79,8 @@ class Start:
 # --- settings -----------------------------------------------------------------------------------
 
 
-def _tx_cache(session: Session) -> dict[str, Any]:
-    """A dict that lives as long as the current transaction (settings read once per batch)."""
-    real = session() if isinstance(session, scoped_session) else session
-    tx = real.get_transaction()
-    held = session.info.get("sms.cache")
-    if held is None or held[0] is not tx:
-        held = session.info["sms.cache"] = (tx, {})
-    return held[1]
-
-
-def setting(session: Session, key: str, default: Any) -> Any:
-    cache = _tx_cache(session).setdefault("settings", {})
-    if key not in cache:
-        cache[key] = get_value(session, key, default)
-    return cache[key]
-
-
 def max_segments(session: Session) -> int:
     return max(1, int(setting(session, "sms.max_segments", DEFAULT_MAX_SEGMENTS)))
-
-
-def report_deadline(session: Session) -> timedelta:
-    return timedelta(
-        minutes=int(setting(session, "sms.report_deadline_minutes", DEFAULT_REPORT_DEADLINE_MIN))
-    )
 
 
 def paused_scope(session: Session) -> tuple[bool, set[int]]:
@@ -208,28 +197,16 @@ def new_attempt(
         attempt.final_at = now
     session.add(attempt)
     session.flush()
-    _tx_cache(session).pop("latest", None)  # an older attempt of this notification is no longer the latest
+    tx_cache(session).pop("latest", None)  # an older attempt of this notification is no longer the latest
     note = start.note if not resend_of else f"resend of attempt {resend_of.id}" + (f" by {by}" if by else "")
     if resend_of and start.note != "queued":
         note += f"; {start.note}"
     row = record(session, attempt, start.state, now=now, detail=note, source="admin" if by else "system")
     notification.status, notification.updated_at = start.state, now  # the newest attempt is the latest
-    _publish(session, attempt, previous=None, now=now, detail=note)
+    publish_status(session, attempt, previous=None, now=now, detail=note)
     if start.state == states.QUEUED:
-        _wake_sender(session, attempt, row, now=now)
+        wake_sender(session, attempt, row, now=now)
     return attempt
-
-
-def send_job_key(queued_row_id: int) -> str:
-    """The dedupe key of the ``sms.send`` job woken by one entry into ``queued`` (its history row)."""
-    return f"sms.send:{queued_row_id}"
-
-
-def _wake_sender(session: Session, attempt: SmsAttempt, queued_row: SmsReport, *, now: datetime) -> None:
-    session.flush()
-    enqueue(
-        session, "sms.send", {"attempt_id": attempt.id}, run_at=now, dedupe_key=send_job_key(queued_row.id)
-    )
 
 
 def _gateway_name() -> str:
@@ -303,207 +280,6 @@ def sent_today(session: Session, organization: Organization, *, now: datetime) -
         )
         or 0
     )
-
-
-# --- transitions and history ---------------------------------------------------------------------
-
-
-def record(
-    session: Session,
-    attempt: SmsAttempt,
-    status: str,
-    *,
-    now: datetime,
-    at: datetime | None = None,
-    detail: str = "",
-    source: str = "system",
-    applied: bool = True,
-    gateway_status: str | None = None,
-    dedupe_key: str | None = None,
-) -> SmsReport:
-    """Append one row to the attempt's history (reports are never updated or deleted)."""
-    row = SmsReport(
-        attempt_id=attempt.id,
-        status=status,
-        gateway_status=gateway_status,
-        at=at or now,
-        detail=detail[:2000],
-        source=source,
-        applied=applied,
-        dedupe_key=dedupe_key,
-        received_at=now,
-    )
-    session.add(row)
-    return row
-
-
-def transition(
-    session: Session,
-    attempt: SmsAttempt,
-    action: str,
-    *,
-    now: datetime,
-    detail: str = "",
-    source: str = "system",
-    sync: bool = True,
-) -> states.Outcome:
-    """Apply one of our own actions (raises SmsTransitionError when the table forbids it)."""
-    outcome = states.apply_action(attempt.status, action)
-    note = detail or outcome.note
-    row = move(session, attempt, outcome.new_state, now=now, detail=note, source=source, sync=sync)
-    if outcome.new_state == states.QUEUED:
-        _wake_sender(session, attempt, row, now=now)
-    return outcome
-
-
-def move(
-    session: Session,
-    attempt: SmsAttempt,
-    new_state: str,
-    *,
-    now: datetime,
-    at: datetime | None = None,
-    detail: str = "",
-    source: str = "system",
-    gateway_status: str | None = None,
-    dedupe_key: str | None = None,
-    sync: bool = True,
-) -> SmsReport:
-    """Put the attempt into ``new_state`` (already allowed by ``states``) with its history row.
-
-    ``sync=False`` leaves the notification's status to a later ``sync_notifications`` (batches).
-    """
-    previous = attempt.status
-    attempt.status, attempt.updated_at = new_state, now
-    if new_state in states.FINAL_STATES:
-        attempt.final_at = at or now
-    if new_state not in (states.AWAITING_APPROVAL, states.PAUSED, states.SCHEDULED):
-        attempt.hold_reason = None
-    if new_state == states.SUBMITTED and attempt.report_deadline is None:
-        attempt.report_deadline = (attempt.submitted_at or now) + report_deadline(session)
-    if new_state == states.NO_COVERAGE:
-        attempt.report_deadline = (at or now) + NO_COVERAGE_PATIENCE
-    if new_state == states.FAILED and detail:
-        attempt.error = detail[:1000]
-    row = record(
-        session,
-        attempt,
-        new_state,
-        now=now,
-        at=at,
-        detail=detail,
-        source=source,
-        gateway_status=gateway_status,
-        dedupe_key=dedupe_key,
-    )
-    if sync:
-        sync_attempts(session, [attempt], now=now)
-    _publish(session, attempt, previous=previous, now=now, detail=detail)
-    return row
-
-
-_LATEST = (
-    select(SmsAttempt.status)
-    .where(SmsAttempt.notification_id == SmsNotification.id)
-    .order_by(SmsAttempt.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_SET_STATUS = (
-    update(SmsNotification)
-    .where(SmsNotification.id == bindparam("nid"))
-    .values(status=bindparam("status"), updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
-)
-_ROOMS_MANY = select(SmsNotification.id, SmsNotification.kind, Ticket.number).outerjoin(
-    Ticket, Ticket.id == SmsNotification.ticket_id
-)
-
-
-def sync_notifications(session: Session, notification_ids: list[int], *, now: datetime) -> None:
-    """Each notification shows the state of its latest attempt (one UPDATE for a whole batch)."""
-    if not notification_ids:
-        return
-    session.flush()
-    session.execute(
-        update(SmsNotification)
-        .where(SmsNotification.id.in_(sorted(set(notification_ids))))
-        .values(status=_LATEST, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    for nid in set(notification_ids):
-        _expire_notification(session, nid)
-
-
-def sync_attempts(session: Session, attempts: list[SmsAttempt], *, now: datetime) -> None:
-    """Bring the notifications of these (just moved) attempts up to date, with as few statements as
-    possible: what ``remember`` noted as latest is written directly, the rest via ``sync_notifications``."""
-    latest = _tx_cache(session).get("latest", {})
-    by_status: dict[str, set[int]] = {}
-    unknown: set[int] = set()
-    for attempt in attempts:
-        flag = latest.get(attempt.id)
-        if flag is None:
-            unknown.add(attempt.notification_id)
-        elif flag:
-            by_status.setdefault(attempt.status, set()).add(attempt.notification_id)
-    for status, nids in by_status.items():
-        if len(nids) == 1:
-            session.execute(_SET_STATUS, {"nid": next(iter(nids)), "status": status, "now": now})
-        else:
-            session.execute(
-                update(SmsNotification)
-                .where(SmsNotification.id.in_(sorted(nids)))
-                .values(status=status, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        for nid in nids:
-            _expire_notification(session, nid)
-    if unknown:
-        sync_notifications(session, sorted(unknown), now=now)
-
-
-def _expire_notification(session: Session, notification_id: int) -> None:
-    loaded = session.identity_map.get(identity_key(SmsNotification, notification_id))
-    if loaded is not None:
-        session.expire(loaded, ["status", "updated_at"])
-
-
-def remember(session: Session, attempt: SmsAttempt, *, latest: bool, rooms: tuple[Any, ...]) -> None:
-    """Note, for this transaction, whether ``attempt`` is its notification's latest and its rooms
-    (read together with the attempt, so the transitions that follow need no further reads)."""
-    cache = _tx_cache(session)
-    cache.setdefault("latest", {})[attempt.id] = latest
-    cache.setdefault("rooms", {})[attempt.notification_id] = rooms
-
-
-def prefetch_rooms(session: Session, notification_ids: list[int]) -> None:
-    """Load what ``sms.status`` events of many notifications need, at once (for a batch of transitions)."""
-    cache = _tx_cache(session).setdefault("rooms", {})
-    wanted = [n for n in set(notification_ids) if n not in cache]
-    if wanted:
-        for nid, *info in session.execute(_ROOMS_MANY.where(SmsNotification.id.in_(wanted))):
-            cache[nid] = tuple(info)
-
-
-def _publish(
-    session: Session, attempt: SmsAttempt, *, previous: str | None, now: datetime, detail: str
-) -> None:
-    cache = _tx_cache(session).setdefault("rooms", {})
-    if attempt.notification_id not in cache:
-        prefetch_rooms(session, [attempt.notification_id])
-    kind, number = cache[attempt.notification_id]
-    data = {
-        "id": attempt.id,
-        "notification_id": attempt.notification_id,
-        "status": attempt.status,
-        "previous": previous,
-        "at": now.isoformat(),
-        "detail": detail,
-        "number": number,
-        "kind": kind,
-    }
-    publish(session, "sms.status", data, sms_rooms(number))
 
 
 # --- what ticket events send -------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, aliased, lazyload
 from ticketdesk.jobs.queue import enqueue
 from ticketdesk.phone.numbers import normalize
 from ticketdesk.sms import control, states
+from ticketdesk.sms.lifecycle import move, record, remember, sync_attempts
 from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsReport
-from ticketdesk.sms.service import move, record, remember, sync_attempts
 from ticketdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)

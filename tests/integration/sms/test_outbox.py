@@ -230,8 +230,9 @@ def test_abandoned_hand_over_is_swept_even_when_its_job_is_gone(app: Any, gatewa
 def test_two_workers_at_once_send_every_sms_exactly_once(app: Any, gateway: Any) -> None:
     import threading
 
-    from ticketdesk.jobs.runner import run_pending
+    from ticketdesk.jobs.runner import load_handlers, run_pending
 
+    load_handlers()
     for i in range(120):
         service.queue_sms(db.session, to=f"+420777{i:06d}", text=f"n{i}", kind="manual", now=START)
     db.session.commit()
@@ -248,8 +249,9 @@ def test_two_workers_at_once_send_every_sms_exactly_once(app: Any, gateway: Any)
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
-    assert not errors
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "workers did not finish"
+    assert not errors, errors
     keys = [r.idempotency_key for r in gateway.received]
     assert len(keys) == 120 and len(set(keys)) == 120
     assert count(SmsAttempt, SmsAttempt.status == "submitted") == 120
