@@ -51,6 +51,7 @@ class MessageIn(Strict):
     kind: Literal["reply", "note"] = "reply"
     text: str = Field(min_length=1)
     requires_action: bool = False
+    sms_recipients: Literal["requester", "technical"] | None = None  # who gets the SMS of a requires_action reply
     expected_version: int | None = None
 
 
@@ -184,7 +185,8 @@ def add_message(number: int) -> Any:
     now = utcnow()
     if principal.agent is not None:
         msg = service.add_agent_message(db.session, ticket, principal.agent, kind=data.kind, text=data.text,
-                                        now=now, requires_action=data.requires_action)
+                                        now=now, requires_action=data.requires_action,
+                                        sms_recipients=data.sms_recipients)
     else:
         if data.kind != "reply":
             raise Forbidden("clients can only reply")

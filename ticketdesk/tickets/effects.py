@@ -109,7 +109,8 @@ def apply_status_effects(session: Session, ticket: Ticket, move: Move, *, now: d
         )
 
 
-def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent, *, now: datetime) -> None:
+def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent, *, now: datetime,
+                   sms_recipients: str | None = None) -> None:
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
     to, cc = client_recipients(ticket)
@@ -122,7 +123,7 @@ def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent,
         msg.message_id_header = mail.message_id_header
         msg.to_addrs, msg.cc_addrs = mail.to_addrs, mail.cc_addrs
     if msg.requires_action:
-        triage.requires_action_sms(session, ticket, msg, now=now)
+        triage.requires_action_sms(session, ticket, msg, now=now, recipients=sms_recipients)
 
 
 def on_client_message(session: Session, ticket: Ticket, msg: Message, *, now: datetime) -> None:

@@ -159,7 +159,7 @@ def change_status(
 
 def add_agent_message(
     session: Session, ticket: Ticket, agent: Agent, *, kind: str, text: str, now: datetime,
-    requires_action: bool = False, html: str | None = None,
+    requires_action: bool = False, html: str | None = None, sms_recipients: str | None = None,
 ) -> Message:
     """An agent's reply (mailed to the requester and CC) or internal note (never shown to the client)."""
     if kind not in ("reply", "note"):
@@ -177,7 +177,7 @@ def add_agent_message(
     record(session, ticket, actor, "message.reply" if kind == "reply" else "message.note", now=now,
            after={"message_id": msg.id, "requires_action": msg.requires_action}, client_visible=kind == "reply")
     if kind == "reply":
-        effects.on_agent_reply(session, ticket, msg, agent, now=now)
+        effects.on_agent_reply(session, ticket, msg, agent, now=now, sms_recipients=sms_recipients)
     _touch(ticket, now)
     _updated(session, ticket, {"last_message": msg.id})
     return msg

@@ -205,7 +205,8 @@ def after_created(session: Session, ticket: Ticket, *, now: datetime) -> None:
     triggers.on_ticket_created(session, ticket, now=now)
 
 
-def requires_action_sms(session: Session, ticket: Ticket, msg: Message, *, now: datetime) -> None:
+def requires_action_sms(session: Session, ticket: Ticket, msg: Message, *, now: datetime,
+                        recipients: str | None = None) -> None:
     from ticketdesk.sms import triggers
 
-    triggers.on_requires_action(session, ticket, msg, now=now)
+    triggers.on_requires_action(session, ticket, msg, now=now, recipients=recipients)
