@@ -22,12 +22,20 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-STATUS_MIX = [("closed", 80), ("resolved", 8), ("queued", 5), ("in_progress", 3), ("waiting_for_client", 3),
-              ("scheduled", 1)]
+STATUS_MIX = [
+    ("closed", 80),
+    ("resolved", 8),
+    ("queued", 5),
+    ("in_progress", 3),
+    ("waiting_for_client", 3),
+    ("scheduled", 1),
+]
 PRIORITIES = [("urgent", 3), ("high", 12), ("normal", 70), ("low", 15)]
 RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-WORDS = ("server disk backup invoice výpadek zálohy database mail dns certificate firewall palvelin "
-         "awaria Störung migration upgrade latency outage billing password vpn").split()
+WORDS = (
+    "server disk backup invoice výpadek zálohy database mail dns certificate firewall palvelin "
+    "awaria Störung migration upgrade latency outage billing password vpn"
+).split()
 # A Zipf-like vocabulary: filler words are the most common, the real words above sit in the middle
 # ranks (each in a few per cent of tickets, as a real search term would be), a long tail after them.
 VOCABULARY = [f"common{i}" for i in range(40)] + WORDS + [f"rare{i}" for i in range(4000)]
@@ -49,22 +57,63 @@ def seed(app, tickets: int, rng: random.Random) -> dict[str, int]:  # type: igno
 
     session = db.session
     queues = list(session.scalars(select(Queue)))
-    agents = [create_agent(session, email=f"bench{i}@support.test", name=f"Bench Agent {i}",
-                           password="correct horse battery", queues=queues) for i in range(10)]
+    agents = [
+        create_agent(
+            session,
+            email=f"bench{i}@support.test",
+            name=f"Bench Agent {i}",
+            password="correct horse battery",
+            queues=queues,
+        )
+        for i in range(10)
+    ]
     session.commit()
     n_orgs, n_contacts = max(tickets // 200, 5), max(tickets // 50, 10)
     now = datetime.now(UTC)
-    session.execute(insert(Organization), [
-        {"id": i + 1, "name": f"Customer {i} s.r.o.", "client_number": f"B{i:06}", "language": "cs",
-         "default_region": "CZ", "timezone": "Europe/Prague", "sender_policy": "default", "sms_daily_threshold": 200,
-         "active": True, "created_at": now, "updated_at": now} for i in range(n_orgs)])
-    session.execute(insert(Contact), [
-        {"id": i + 1, "organization_id": i % n_orgs + 1, "name": f"Kontakt Číslo {i}", "technical": True,
-         "active": True, "is_admin": False, "partner": False, "notify_sms": True, "created_at": now,
-         "updated_at": now} for i in range(n_contacts)])
-    session.execute(insert(ContactEmail), [
-        {"contact_id": i + 1, "address": f"contact{i}@customer{i % n_orgs}.test", "primary": True}
-        for i in range(n_contacts)])
+    session.execute(
+        insert(Organization),
+        [
+            {
+                "id": i + 1,
+                "name": f"Customer {i} s.r.o.",
+                "client_number": f"B{i:06}",
+                "language": "cs",
+                "default_region": "CZ",
+                "timezone": "Europe/Prague",
+                "sender_policy": "default",
+                "sms_daily_threshold": 200,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(n_orgs)
+        ],
+    )
+    session.execute(
+        insert(Contact),
+        [
+            {
+                "id": i + 1,
+                "organization_id": i % n_orgs + 1,
+                "name": f"Kontakt Číslo {i}",
+                "technical": True,
+                "active": True,
+                "is_admin": False,
+                "partner": False,
+                "notify_sms": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(n_contacts)
+        ],
+    )
+    session.execute(
+        insert(ContactEmail),
+        [
+            {"contact_id": i + 1, "address": f"contact{i}@customer{i % n_orgs}.test", "primary": True}
+            for i in range(n_contacts)
+        ],
+    )
     batch = 5000
     for start in range(0, tickets, batch):
         rows, messages, index = [], [], []
@@ -75,22 +124,61 @@ def seed(app, tickets: int, rng: random.Random) -> dict[str, int]:  # type: igno
             due = created + timedelta(hours=rng.choice([1, 4, 8, 24, 72]))
             subject = " ".join(rng.choices(VOCABULARY, WEIGHTS, k=5)).capitalize() + f" {i}"
             text = "Dobrý den, " + " ".join(rng.choices(VOCABULARY, WEIGHTS, k=60))
-            claimed = agents[rng.randrange(len(agents))].id if status == "in_progress" and rng.random() < 0.7 else None
-            rows.append({"id": i + 1, "number": 1000 + i + 1, "subject": subject,
-                         "organization_id": contact % n_orgs + 1, "requester_id": contact + 1,
-                         "queue_id": queues[i % len(queues)].id, "status": status, "priority": priority,
-                         "priority_rank": RANK[priority], "priority_source": "auto", "channel": "email",
-                         "claimed_by_id": claimed, "first_response_due": due, "resolution_due": due + timedelta(days=3),
-                         "sla_paused_minutes": 0, "version": 1, "created_at": created, "updated_at": created})
-            messages.append({"ticket_id": i + 1, "direction": "in", "channel": "email",
-                             "from_addr": f"contact{contact}@customer{contact % n_orgs}.test",
-                             "from_name": f"Kontakt Číslo {contact}", "to_addrs": ["support@support.test"],
-                             "cc_addrs": [], "subject": subject, "text": text, "requires_action": False,
-                             "created_at": created})
-            index.append({"ticket_id": i + 1, "number": str(1000 + i + 1), "subject": fold(subject),
-                          "people": fold(f"Kontakt Číslo {contact} contact{contact}@customer{contact % n_orgs}.test "
-                                         f"Customer {contact % n_orgs} s.r.o."),
-                          "body": " " + fold(text), "messages": 1})
+            claimed = (
+                agents[rng.randrange(len(agents))].id
+                if status == "in_progress" and rng.random() < 0.7
+                else None
+            )
+            rows.append(
+                {
+                    "id": i + 1,
+                    "number": 1000 + i + 1,
+                    "subject": subject,
+                    "organization_id": contact % n_orgs + 1,
+                    "requester_id": contact + 1,
+                    "queue_id": queues[i % len(queues)].id,
+                    "status": status,
+                    "priority": priority,
+                    "priority_rank": RANK[priority],
+                    "priority_source": "auto",
+                    "channel": "email",
+                    "claimed_by_id": claimed,
+                    "first_response_due": due,
+                    "resolution_due": due + timedelta(days=3),
+                    "sla_paused_minutes": 0,
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            messages.append(
+                {
+                    "ticket_id": i + 1,
+                    "direction": "in",
+                    "channel": "email",
+                    "from_addr": f"contact{contact}@customer{contact % n_orgs}.test",
+                    "from_name": f"Kontakt Číslo {contact}",
+                    "to_addrs": ["support@support.test"],
+                    "cc_addrs": [],
+                    "subject": subject,
+                    "text": text,
+                    "requires_action": False,
+                    "created_at": created,
+                }
+            )
+            index.append(
+                {
+                    "ticket_id": i + 1,
+                    "number": str(1000 + i + 1),
+                    "subject": fold(subject),
+                    "people": fold(
+                        f"Kontakt Číslo {contact} contact{contact}@customer{contact % n_orgs}.test "
+                        f"Customer {contact % n_orgs} s.r.o."
+                    ),
+                    "body": " " + fold(text),
+                    "messages": 1,
+                }
+            )
         session.execute(insert(Ticket), rows)
         session.execute(insert(Message), messages)
         session.execute(insert(ticket_search), index)
@@ -99,8 +187,12 @@ def seed(app, tickets: int, rng: random.Random) -> dict[str, int]:  # type: igno
         from sqlalchemy import text as sql
 
         for table in ("tickets", "organizations", "contacts", "contact_emails", "messages"):
-            session.execute(sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                                f"(SELECT max(id) FROM {table}))"))
+            session.execute(
+                sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
         session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -152,13 +244,21 @@ def main() -> None:
             db.session.commit()
             started = time.perf_counter()
             seed(app, args.tickets, random.Random(7))
-            print(f"{db.engine.dialect.name}: {args.tickets} tickets inserted in {time.perf_counter() - started:.1f} s")
+            print(
+                f"{db.engine.dialect.name}: {args.tickets} tickets inserted in {time.perf_counter() - started:.1f} s"
+            )
         client = app.test_client()
         with app.app_context():
             page = client.get("/login").get_data(as_text=True)
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-            resp = client.post("/login", data={"email": "bench0@support.test", "password": "correct horse battery",
-                                               "csrf_token": token})
+            resp = client.post(
+                "/login",
+                data={
+                    "email": "bench0@support.test",
+                    "password": "correct horse battery",
+                    "csrf_token": token,
+                },
+            )
             assert resp.status_code == 302
             first = client.get("/queue").get_data(as_text=True)
             cursor = re.search(r'after=([^"&]+)" rel="next"', first)

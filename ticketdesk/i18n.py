@@ -65,7 +65,10 @@ def choose_locale() -> str | None:
     """The language for this request, or None to let the browser decide."""
     from flask_login import current_user
 
-    if getattr(current_user, "is_authenticated", False) and getattr(current_user, "language", None) in LANGUAGES:
+    if (
+        getattr(current_user, "is_authenticated", False)
+        and getattr(current_user, "language", None) in LANGUAGES
+    ):
         return str(current_user.language)
     chosen = session.get("lang")
     if chosen in LANGUAGES:

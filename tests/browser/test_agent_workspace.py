@@ -29,8 +29,10 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             yield instance
         finally:
@@ -91,8 +93,15 @@ def _shot(page: Any, tmp_path: Path, name: str) -> None:
 
 
 def test_mail_appears_live_claim_is_seen_by_colleague_reply_is_mailed(
-    app: Any, browser: Any, live: ThreadServer, intake: int, smtp_sink: SmtpSink, make_org: Any,  # noqa: F811
-    make_contact: Any, make_agent: Any, tmp_path: Path,
+    app: Any,
+    browser: Any,
+    live: ThreadServer,
+    intake: int,
+    smtp_sink: SmtpSink,  # noqa: F811
+    make_org: Any,
+    make_contact: Any,
+    make_agent: Any,
+    tmp_path: Path,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -147,12 +156,15 @@ def test_mail_appears_live_claim_is_seen_by_colleague_reply_is_mailed(
             run_once(app)
         reply = [m for m in smtp_sink.to("jana@acme.test") if "re-issued the invoice" in m.text]
         time.sleep(0.1)
-    assert reply, f"the reply never reached the SMTP sink ({[m.message['Subject'] for m in smtp_sink.messages]})"
+    assert reply, (
+        f"the reply never reached the SMTP sink ({[m.message['Subject'] for m in smtp_sink.messages]})"
+    )
     assert f"[TD#{number}]" in reply[0].message["Subject"] or str(number) in reply[0].message["Subject"]
 
 
-def test_keyboard_and_phone(app: Any, browser: Any, live: ThreadServer, make_agent: Any, make_ticket: Any,
-                            tmp_path: Path) -> None:
+def test_keyboard_and_phone(
+    app: Any, browser: Any, live: ThreadServer, make_agent: Any, make_ticket: Any, tmp_path: Path
+) -> None:
     """The queue works from the keyboard alone and stays readable on a phone-sized screen."""
     from playwright.sync_api import expect
 

@@ -52,8 +52,9 @@ def home() -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LIMIT_PER_IP, key_func=ip_key, methods=["POST"], deduct_when=failed, error_message=_too_many)
-@limiter.limit(LIMIT_PER_EMAIL, key_func=email_key, methods=["POST"], deduct_when=failed,
-               error_message=_too_many)
+@limiter.limit(
+    LIMIT_PER_EMAIL, key_func=email_key, methods=["POST"], deduct_when=failed, error_message=_too_many
+)
 def login() -> Any:
     lang = request.args.get("lang")
     if lang in LANGUAGES:

@@ -69,8 +69,15 @@ def _done(action: Callable[[], Any], message: str, back: str) -> Any:
 
 
 def _form_errors(form: Any, back: str) -> Any:
-    flash("; ".join(f"{getattr(form, k).label.text}: {' '.join(v)}" for k, v in form.errors.items()
-                    if hasattr(form, k)) or _("The form was not valid."), "error")
+    flash(
+        "; ".join(
+            f"{getattr(form, k).label.text}: {' '.join(v)}"
+            for k, v in form.errors.items()
+            if hasattr(form, k)
+        )
+        or _("The form was not valid."),
+        "error",
+    )
     return redirect(back, code=303)
 
 
@@ -80,6 +87,7 @@ def index() -> Any:
 
 
 # --- agents ---------------------------------------------------------------------------------------
+
 
 def _queue_choices() -> list[tuple[int, str]]:
     return [(q.id, q.name) for q in db.session.scalars(select(Queue).order_by(Queue.name))]
@@ -94,9 +102,17 @@ def agents() -> Any:
             return _form_errors(form, url_for("admin.agents"))
 
         def create() -> None:
-            chosen = [q for q in db.session.scalars(select(Queue).where(Queue.id.in_(form.queues.data or [])))]
-            agent = create_agent(db.session, email=form.email.data or "", name=form.name.data or "",
-                                 password=form.password.data or None, role=form.role.data or "agent", queues=chosen)
+            chosen = [
+                q for q in db.session.scalars(select(Queue).where(Queue.id.in_(form.queues.data or [])))
+            ]
+            agent = create_agent(
+                db.session,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or None,
+                role=form.role.data or "agent",
+                queues=chosen,
+            )
             agent.language = form.language.data or "en"
 
         return _done(create, _("Agent added."), url_for("admin.agents"))
@@ -119,8 +135,11 @@ def agent(agent_id: int) -> Any:
         if row.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             raise ValueError(_("You cannot take away your own admin role or deactivate yourself."))
         row.role = form.role.data or row.role
-        row.active, row.available, row.on_call = bool(form.active.data), bool(form.available.data), bool(
-            form.on_call.data)
+        row.active, row.available, row.on_call = (
+            bool(form.active.data),
+            bool(form.available.data),
+            bool(form.on_call.data),
+        )
         row.queues = list(db.session.scalars(select(Queue).where(Queue.id.in_(form.queues.data or []))))
         if form.password.data:
             set_password(row, form.password.data)
@@ -129,6 +148,7 @@ def agent(agent_id: int) -> Any:
 
 
 # --- queues and addresses ----------------------------------------------------------------------------
+
 
 @bp.route("/queues", methods=["GET", "POST"])
 def queues() -> Any:
@@ -143,14 +163,27 @@ def queues() -> Any:
                 raise ValueError(_("The short name may hold letters, digits, - and _ only."))
             if db.session.scalar(select(Queue.id).where(Queue.slug == slug)) is not None:
                 raise ValueError(_("A queue with that short name exists."))
-            db.session.add(Queue(slug=slug, name=form.name.data, routing_mode=form.routing_mode.data,
-                                 load_cap=form.load_cap.data or 10))
+            db.session.add(
+                Queue(
+                    slug=slug,
+                    name=form.name.data,
+                    routing_mode=form.routing_mode.data,
+                    load_cap=form.load_cap.data or 10,
+                )
+            )
 
         return _done(create, _("Queue added."), url_for("admin.queues"))
     rows = list(db.session.scalars(select(Queue).order_by(Queue.name)))
     configured = app_settings().support_addresses
-    return render_template("admin/queues.html", rows=rows, form=form, address_form=AddressForm(formdata=None),
-                           configured=configured, routing=ROUTING, section="queues")
+    return render_template(
+        "admin/queues.html",
+        rows=rows,
+        form=form,
+        address_form=AddressForm(formdata=None),
+        configured=configured,
+        routing=ROUTING,
+        section="queues",
+    )
 
 
 @bp.post("/queues/<int:queue_id>")
@@ -197,6 +230,7 @@ def address_delete(address_id: int) -> Any:
 
 # --- organisations and contacts ------------------------------------------------------------------------
 
+
 @bp.route("/organizations", methods=["GET", "POST"])
 def organizations() -> Any:
     form = OrganizationForm()
@@ -206,25 +240,47 @@ def organizations() -> Any:
         created: list[Organization] = []
 
         def create() -> None:
-            created.append(contacts.create_organization(
-                db.session, name=form.name.data or "", client_number=form.client_number.data or None,
-                pin=form.pin.data or None, services=lines(form.services.data), language=form.language.data or "en"))
+            created.append(
+                contacts.create_organization(
+                    db.session,
+                    name=form.name.data or "",
+                    client_number=form.client_number.data or None,
+                    pin=form.pin.data or None,
+                    services=lines(form.services.data),
+                    language=form.language.data or "en",
+                )
+            )
 
         response = _done(create, _("Organisation added."), url_for("admin.organizations"))
-        return redirect(url_for("admin.organization", org_id=created[0].id), code=303) if created else response
+        return (
+            redirect(url_for("admin.organization", org_id=created[0].id), code=303) if created else response
+        )
     q = (request.args.get("q") or "").strip()[:100]
     stmt = select(Organization).order_by(Organization.name)
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Organization.name).like(like), func.lower(Organization.client_number)
-                              .like(like)))
+        stmt = stmt.where(
+            or_(func.lower(Organization.name).like(like), func.lower(Organization.client_number).like(like))
+        )
     page = max(int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1)
     rows = list(db.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    counts = dict(db.session.execute(
-        select(Contact.organization_id, func.count()).where(Contact.organization_id.in_([o.id for o in rows]))
-        .group_by(Contact.organization_id)).all())
-    return render_template("admin/organizations.html", rows=rows[:PAGE], more=len(rows) > PAGE, page=page, q=q,
-                           counts=counts, form=form, section="organizations")
+    counts = dict(
+        db.session.execute(
+            select(Contact.organization_id, func.count())
+            .where(Contact.organization_id.in_([o.id for o in rows]))
+            .group_by(Contact.organization_id)
+        ).all()
+    )
+    return render_template(
+        "admin/organizations.html",
+        rows=rows[:PAGE],
+        more=len(rows) > PAGE,
+        page=page,
+        q=q,
+        counts=counts,
+        form=form,
+        section="organizations",
+    )
 
 
 @bp.route("/organizations/<int:org_id>", methods=["GET", "POST"])
@@ -235,27 +291,48 @@ def organization(org_id: int) -> Any:
         form = OrganizationForm()
         if not form.validate_on_submit():
             return _form_errors(form, back)
-        changes: dict[str, Any] = {"name": form.name.data, "language": form.language.data,
-                                   "services": lines(form.services.data)}
+        changes: dict[str, Any] = {
+            "name": form.name.data,
+            "language": form.language.data,
+            "services": lines(form.services.data),
+        }
         if form.client_number.data:
             changes["client_number"] = form.client_number.data.strip()
         if form.pin.data:
             changes["pin"] = form.pin.data
         if request.form.get("clear_pin") == "1":
             changes["pin"] = None
-        return _done(lambda: contacts.update_organization(db.session, org, changes), _("Organisation saved."), back)
+        return _done(
+            lambda: contacts.update_organization(db.session, org, changes), _("Organisation saved."), back
+        )
     form = OrganizationForm(formdata=None, obj=org)
     form.services.data = ", ".join(s.slug for s in org.services)
     form.pin.data = ""
-    people = list(db.session.scalars(select(Contact).where(Contact.organization_id == org.id)
-                                     .order_by(Contact.active.desc(), Contact.name)))
-    return render_template("admin/organization.html", org=org, form=form, people=people,
-                           contact_form=ContactForm(formdata=None), section="organizations")
+    people = list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.organization_id == org.id)
+            .order_by(Contact.active.desc(), Contact.name)
+        )
+    )
+    return render_template(
+        "admin/organization.html",
+        org=org,
+        form=form,
+        people=people,
+        contact_form=ContactForm(formdata=None),
+        section="organizations",
+    )
 
 
 def _contact_changes(form: ContactForm) -> dict[str, Any]:
-    return {"name": form.name.data, "emails": lines(form.emails.data), "phones": lines(form.phones.data),
-            "technical": bool(form.technical.data), "is_admin": bool(form.is_admin.data)}
+    return {
+        "name": form.name.data,
+        "emails": lines(form.emails.data),
+        "phones": lines(form.phones.data),
+        "technical": bool(form.technical.data),
+        "is_admin": bool(form.is_admin.data),
+    }
 
 
 @bp.post("/organizations/<int:org_id>/contacts")
@@ -277,11 +354,13 @@ def contact_edit(contact_id: int) -> Any:
     if not form.validate_on_submit():
         return _form_errors(form, back)
     changes = {**_contact_changes(form), "active": bool(form.active.data)}
-    return _done(lambda: contacts.update_contact(db.session, contact, changes, now=utcnow()), _("Contact saved."),
-                 back)
+    return _done(
+        lambda: contacts.update_contact(db.session, contact, changes, now=utcnow()), _("Contact saved."), back
+    )
 
 
 # --- intake log -------------------------------------------------------------------------------------
+
 
 @bp.get("/intake")
 def intake() -> Any:
@@ -296,13 +375,30 @@ def intake() -> Any:
     if before.isdigit():
         stmt = stmt.where(RawMessage.id < int(before))
     rows = list(db.session.scalars(stmt.limit(PAGE + 1)))
-    counts = dict(db.session.execute(select(RawMessage.disposition, func.count()).group_by(RawMessage.disposition))
-                  .all())
-    known = {e.address for e in db.session.scalars(
-        select(ContactEmail).where(ContactEmail.address.in_({r.from_addr.lower() for r in rows if r.from_addr})))}
-    return render_template("admin/intake.html", rows=rows[:PAGE], more=len(rows) > PAGE, counts=counts,
-                           dispositions=DISPOSITIONS, disposition=disposition, status=status, known=known,
-                           section="intake")
+    counts = dict(
+        db.session.execute(
+            select(RawMessage.disposition, func.count()).group_by(RawMessage.disposition)
+        ).all()
+    )
+    known = {
+        e.address
+        for e in db.session.scalars(
+            select(ContactEmail).where(
+                ContactEmail.address.in_({r.from_addr.lower() for r in rows if r.from_addr})
+            )
+        )
+    }
+    return render_template(
+        "admin/intake.html",
+        rows=rows[:PAGE],
+        more=len(rows) > PAGE,
+        counts=counts,
+        dispositions=DISPOSITIONS,
+        disposition=disposition,
+        status=status,
+        known=known,
+        section="intake",
+    )
 
 
 @bp.get("/intake/<int:raw_id>")
@@ -312,8 +408,9 @@ def intake_message(raw_id: int) -> Any:
     row = db.session.get(RawMessage, raw_id) or abort(404)
     data = load_blob(db.session, row.blob_sha256) or b""
     source = data[:200_000].decode("utf-8", errors="replace")
-    return render_template("admin/intake_message.html", row=row, source=source, truncated=len(data) > 200_000,
-                           section="intake")
+    return render_template(
+        "admin/intake_message.html", row=row, source=source, truncated=len(data) > 200_000, section="intake"
+    )
 
 
 @bp.post("/intake/<int:raw_id>/retry")
@@ -321,8 +418,11 @@ def intake_retry(raw_id: int) -> Any:
     from ticketdesk.intake.service import retry
 
     db.session.get(RawMessage, raw_id) or abort(404)
-    return _done(lambda: retry(db.session, raw_id, now=utcnow()), _("The message was processed again."),
-                 request.referrer if _local(request.referrer) else url_for("admin.intake"))
+    return _done(
+        lambda: retry(db.session, raw_id, now=utcnow()),
+        _("The message was processed again."),
+        request.referrer if _local(request.referrer) else url_for("admin.intake"),
+    )
 
 
 @bp.post("/intake/<int:raw_id>/release")
@@ -355,14 +455,20 @@ def _local(url: str | None) -> bool:
 
 # --- settings ---------------------------------------------------------------------------------------
 
+
 @bp.route("/settings", methods=["GET", "POST"])
 def settings() -> Any:
     from ticketdesk.sla.targets import SlaPolicy, SlaTarget
 
     stored = get_value(db.session, "sla.policy") or {}
     policy = SlaPolicy.from_dict(stored)
-    form = SettingsForm() if request.method == "POST" else SettingsForm(
-        formdata=None, reopen_days=get_value(db.session, "reopen_days", app_settings().reopen_days))
+    form = (
+        SettingsForm()
+        if request.method == "POST"
+        else SettingsForm(
+            formdata=None, reopen_days=get_value(db.session, "reopen_days", app_settings().reopen_days)
+        )
+    )
     if request.method == "POST":
         if not form.validate_on_submit():
             return _form_errors(form, url_for("admin.settings"))
@@ -374,14 +480,19 @@ def settings() -> Any:
                 raw_resolution = request.form.get(f"{priority}_resolution", "")
                 if not raw_first.isdigit() or not raw_resolution.isdigit():
                     raise ValueError(_("SLA targets are whole numbers of minutes (%(p)s).", p=priority))
-                targets[priority] = SlaTarget(int(raw_first), int(raw_resolution),
-                                              request.form.get(f"{priority}_247") == "1").to_dict()
+                targets[priority] = SlaTarget(
+                    int(raw_first), int(raw_resolution), request.form.get(f"{priority}_247") == "1"
+                ).to_dict()
             new_policy = {**policy.to_dict(), "targets": targets}
             SlaPolicy.from_dict(new_policy)  # validates
             set_value(db.session, "sla.policy", new_policy, by=_me())
             set_value(db.session, "reopen_days", int(form.reopen_days.data or 0), by=_me())
 
-        return _done(save, _("Settings saved. New SLA targets apply to tickets from now on."),
-                     url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, policy=policy, priorities=list(PRIORITY_RANK),
-                           section="settings")
+        return _done(
+            save,
+            _("Settings saved. New SLA targets apply to tickets from now on."),
+            url_for("admin.settings"),
+        )
+    return render_template(
+        "admin/settings.html", form=form, policy=policy, priorities=list(PRIORITY_RANK), section="settings"
+    )

@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ticketdesk.i18n import choices
@@ -15,8 +24,11 @@ from ticketdesk.tickets.models import PRIORITY_RANK
 
 
 class MessageForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=choices([("reply", _l("Reply to the client")), ("note", _l("Internal note"))]),
-                       default="reply")
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices([("reply", _l("Reply to the client")), ("note", _l("Internal note"))]),
+        default="reply",
+    )
     text = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=100_000)])
     requires_action = BooleanField(_l("Needs the client's action (also sends an SMS)"))
     version = IntegerField(validators=[InputRequired()])
@@ -42,12 +54,17 @@ class ScheduleForm(FlaskForm):
 
 
 class PriorityForm(FlaskForm):
-    priority = SelectField(_l("Priority"), choices=choices((p, p) for p in PRIORITY_RANK), validators=[DataRequired()])
+    priority = SelectField(
+        _l("Priority"), choices=choices((p, p) for p in PRIORITY_RANK), validators=[DataRequired()]
+    )
 
 
 class CcForm(FlaskForm):
-    email = StringField(_l("Add to copy"), validators=[DataRequired(), Length(max=320)],
-                        render_kw={"type": "email", "placeholder": "name@example.com"})
+    email = StringField(
+        _l("Add to copy"),
+        validators=[DataRequired(), Length(max=320)],
+        render_kw={"type": "email", "placeholder": "name@example.com"},
+    )
 
 
 class CcRemoveForm(FlaskForm):

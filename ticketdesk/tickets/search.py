@@ -84,6 +84,7 @@ def query_words(query: str) -> list[str]:
 
 # --- keeping the index current ----------------------------------------------------------------
 
+
 def _people(ticket: Ticket) -> str:
     parts: list[str] = []
     requester = ticket.requester
@@ -106,27 +107,46 @@ def _changed(obj: Any, *names: str) -> bool:
 @event.listens_for(Session, "after_flush")
 def _index_changes(session: Session, _context: Any) -> None:
     tickets_new = [o for o in session.new if isinstance(o, Ticket)]
-    tickets_dirty = [o for o in session.dirty if isinstance(o, Ticket)
-                     and _changed(o, "number", "subject", "requester_id", "organization_id")]
+    tickets_dirty = [
+        o
+        for o in session.dirty
+        if isinstance(o, Ticket) and _changed(o, "number", "subject", "requester_id", "organization_id")
+    ]
     messages = [o for o in session.new if isinstance(o, Message)]
     if not (tickets_new or tickets_dirty or messages):
         return
     conn = session.connection()
     for ticket in tickets_new:
-        conn.execute(insert(ticket_search).values(
-            ticket_id=ticket.id, number=str(ticket.number or ""), subject=fold(ticket.subject),
-            people=_people(ticket), body="", messages=0,
-        ))
+        conn.execute(
+            insert(ticket_search).values(
+                ticket_id=ticket.id,
+                number=str(ticket.number or ""),
+                subject=fold(ticket.subject),
+                people=_people(ticket),
+                body="",
+                messages=0,
+            )
+        )
     for ticket in tickets_dirty:
-        conn.execute(update(ticket_search).where(ticket_search.c.ticket_id == ticket.id).values(
-            number=str(ticket.number or ""), subject=fold(ticket.subject), people=_people(ticket),
-        ))
+        conn.execute(
+            update(ticket_search)
+            .where(ticket_search.c.ticket_id == ticket.id)
+            .values(
+                number=str(ticket.number or ""),
+                subject=fold(ticket.subject),
+                people=_people(ticket),
+            )
+        )
     for msg in sorted(messages, key=lambda m: m.id):
         words = fold(" ".join([msg.from_name or "", msg.from_addr or "", (msg.text or "")[:MESSAGE_CHARS]]))
-        conn.execute(update(ticket_search).where(ticket_search.c.ticket_id == msg.ticket_id).values(
-            body=func.substr(ticket_search.c.body + " " + words, 1, BODY_CHARS),
-            messages=ticket_search.c.messages + 1,
-        ))
+        conn.execute(
+            update(ticket_search)
+            .where(ticket_search.c.ticket_id == msg.ticket_id)
+            .values(
+                body=func.substr(ticket_search.c.body + " " + words, 1, BODY_CHARS),
+                messages=ticket_search.c.messages + 1,
+            )
+        )
 
 
 def rebuild(session: Session, *, batch: int = 500) -> int:
@@ -134,27 +154,40 @@ def rebuild(session: Session, *, batch: int = 500) -> int:
     session.execute(ticket_search.delete())
     count, last = 0, 0
     while True:
-        tickets = list(session.scalars(select(Ticket).where(Ticket.id > last).order_by(Ticket.id).limit(batch)))
+        tickets = list(
+            session.scalars(select(Ticket).where(Ticket.id > last).order_by(Ticket.id).limit(batch))
+        )
         if not tickets:
             break
         ids = [t.id for t in tickets]
         bodies: dict[int, list[str]] = {i: [] for i in ids}
         for ticket_id, name, addr, body in session.execute(
             select(Message.ticket_id, Message.from_name, Message.from_addr, Message.text)
-            .where(Message.ticket_id.in_(ids)).order_by(Message.id)
+            .where(Message.ticket_id.in_(ids))
+            .order_by(Message.id)
         ):
             bodies[ticket_id].append(fold(f"{name or ''} {addr or ''} {(body or '')[:MESSAGE_CHARS]}"))
-        session.execute(insert(ticket_search), [
-            {"ticket_id": t.id, "number": str(t.number or ""), "subject": fold(t.subject), "people": _people(t),
-             "body": "".join(" " + part for part in bodies[t.id])[:BODY_CHARS], "messages": len(bodies[t.id])}
-            for t in tickets
-        ])
+        session.execute(
+            insert(ticket_search),
+            [
+                {
+                    "ticket_id": t.id,
+                    "number": str(t.number or ""),
+                    "subject": fold(t.subject),
+                    "people": _people(t),
+                    "body": "".join(" " + part for part in bodies[t.id])[:BODY_CHARS],
+                    "messages": len(bodies[t.id]),
+                }
+                for t in tickets
+            ],
+        )
         count += len(tickets)
         last = ids[-1]
     return count
 
 
 # --- searching ------------------------------------------------------------------------------------
+
 
 def matching_ids(session: Session, query: str) -> Select[Any] | None:
     """A sub-select of the ids of tickets matching every word of ``query`` (None: nothing to search)."""
@@ -167,8 +200,10 @@ def matching_ids(session: Session, query: str) -> Select[Any] | None:
             literal_column(PG_DOCUMENT).op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
         )
     match = " ".join(f'"{w}"*' for w in words)
-    return select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
-        literal_column(FTS_TABLE).op("MATCH")(match)
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(literal_column(FTS_TABLE).op("MATCH")(match))
     )
 
 
@@ -183,8 +218,14 @@ Cursor = tuple[int, bool, str | None, int]
 # Covers every filter and the sort of the queue page, so both the page of ids and the counts per queue
 # are read from the index alone (no table rows touched until the 50 tickets shown are loaded).
 WORKSPACE_INDEX = Index(
-    "ix_tickets_workspace", Ticket.status, Ticket.priority_rank, Ticket.first_response_due, Ticket.id,
-    Ticket.queue_id, Ticket.claimed_by_id, Ticket.organization_id,
+    "ix_tickets_workspace",
+    Ticket.status,
+    Ticket.priority_rank,
+    Ticket.first_response_due,
+    Ticket.id,
+    Ticket.queue_id,
+    Ticket.claimed_by_id,
+    Ticket.organization_id,
 )
 
 
@@ -212,7 +253,9 @@ def _where(session: Session, stmt: Select[Any], f: TicketFilter) -> Select[Any]:
     return stmt
 
 
-def list_queue(session: Session, q: QueueQuery, *, after: Cursor | None, limit: int) -> tuple[list[Ticket], Cursor | None]:
+def list_queue(
+    session: Session, q: QueueQuery, *, after: Cursor | None, limit: int
+) -> tuple[list[Ticket], Cursor | None]:
     """Tickets by priority, then the nearest SLA due time (none last), then age; keyset-paginated.
 
     Two steps: the page's ids from the index (filters, search, order, keyset), then those tickets.
@@ -235,7 +278,9 @@ def list_queue(session: Session, q: QueueQuery, *, after: Cursor | None, limit: 
     ids = list(session.scalars(stmt))
     more = len(ids) > limit
     ids = ids[:limit]
-    by_id = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()} if ids else {}
+    by_id = (
+        {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()} if ids else {}
+    )
     rows = [by_id[i] for i in ids if i in by_id]
     if not more or not rows:
         return rows, None
@@ -255,14 +300,22 @@ class QueueCount:
 
 def queue_counts(session: Session, *, agent_id: int) -> dict[int, QueueCount]:
     """Open tickets per queue (and unclaimed, mine, urgent), in one GROUP BY read from the index."""
+
     def flag(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     stmt = (
-        select(Ticket.queue_id, func.count(), flag(_unclaimed()),
-               flag(Ticket.claimed_by_id == agent_id), flag(Ticket.priority_rank == PRIORITY_RANK["urgent"]))
+        select(
+            Ticket.queue_id,
+            func.count(),
+            flag(_unclaimed()),
+            flag(Ticket.claimed_by_id == agent_id),
+            flag(Ticket.priority_rank == PRIORITY_RANK["urgent"]),
+        )
         .where(Ticket.status.in_(OPEN))
         .group_by(Ticket.queue_id)
     )
-    return {row[0]: QueueCount(row[0], row[1], int(row[2]), int(row[3]), int(row[4]))
-            for row in session.execute(stmt)}
+    return {
+        row[0]: QueueCount(row[0], row[1], int(row[2]), int(row[3]), int(row[4]))
+        for row in session.execute(stmt)
+    }

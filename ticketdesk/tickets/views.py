@@ -47,6 +47,7 @@ def _agent() -> Any:
 
 # --- queue ------------------------------------------------------------------------------------------
 
+
 def _encode(cursor: tuple | None) -> str | None:
     if cursor is None:
         return None
@@ -90,8 +91,12 @@ def queue_args() -> dict[str, Any]:
 def _filter(a: dict[str, Any]) -> queries.TicketFilter:
     statuses = list(STATUSES) if a["status"] == "all" else ([a["status"]] if a["status"] else None)
     return queries.TicketFilter(
-        status=statuses, queue=a["queue"] or None, priority=[a["priority"]] if a["priority"] else None,
-        organization_id=a["org"], claimed_by_id=_agent().id if a["mine"] else None, unclaimed=a["unclaimed"],
+        status=statuses,
+        queue=a["queue"] or None,
+        priority=[a["priority"]] if a["priority"] else None,
+        organization_id=a["org"],
+        claimed_by_id=_agent().id if a["mine"] else None,
+        unclaimed=a["unclaimed"],
     )
 
 
@@ -101,8 +106,9 @@ def queue() -> Any:
     queues = list(db.session.scalars(select(Queue).order_by(Queue.name)))
     if a["queue"] and a["queue"] not in {q.slug for q in queues}:
         abort(404, description=_("There is no such queue."))
-    rows, nxt = list_queue(db.session, QueueQuery(_filter(a), a["q"]), after=_decode(request.args.get("after")),
-                           limit=PAGE_SIZE)
+    rows, nxt = list_queue(
+        db.session, QueueQuery(_filter(a), a["q"]), after=_decode(request.args.get("after")), limit=PAGE_SIZE
+    )
     counts = queue_counts(db.session, agent_id=_agent().id)
     org = db.session.get(Organization, a["org"]) if a["org"] else None
 
@@ -112,34 +118,71 @@ def queue() -> Any:
         return url_for("tickets.queue", **params)
 
     return render_template(
-        "tickets/queue.html", rows=rows, next_cursor=_encode(nxt), counts=counts, queues=queues, a=a, org=org,
-        link=link, paged=bool(request.args.get("after")), now=utcnow(), statuses=STATUSES,
+        "tickets/queue.html",
+        rows=rows,
+        next_cursor=_encode(nxt),
+        counts=counts,
+        queues=queues,
+        a=a,
+        org=org,
+        link=link,
+        paged=bool(request.args.get("after")),
+        now=utcnow(),
+        statuses=STATUSES,
         priorities=list(PRIORITY_RANK),
     )
 
 
 # --- ticket page ------------------------------------------------------------------------------------
 
-def _page(ticket: Ticket, *, status: int = 200, message_form: MessageForm | None = None,
-          stale: bool = False) -> Any:
+
+def _page(
+    ticket: Ticket, *, status: int = 200, message_form: MessageForm | None = None, stale: bool = False
+) -> Any:
     session = db.session
     now = utcnow()
     messages = queries.messages_of(session, ticket, include_notes=True)
     events = queries.events_of(session, ticket, client_view=False)
-    allowed = [s.value for s in allowed_targets(service.state_of(ticket), "agent", now=now,
-                                                reopen_window=reopen_window(session))]
-    contacts = list(session.scalars(select(Contact).where(Contact.organization_id == ticket.organization_id)
-                                    .order_by(Contact.active.desc(), Contact.name).limit(50)))
-    others = list(session.scalars(select(Ticket).where(Ticket.organization_id == ticket.organization_id,
-                                                       Ticket.id != ticket.id)
-                                  .order_by(Ticket.updated_at.desc()).limit(10)))
+    allowed = [
+        s.value
+        for s in allowed_targets(
+            service.state_of(ticket), "agent", now=now, reopen_window=reopen_window(session)
+        )
+    ]
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.organization_id == ticket.organization_id)
+            .order_by(Contact.active.desc(), Contact.name)
+            .limit(50)
+        )
+    )
+    others = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.organization_id == ticket.organization_id, Ticket.id != ticket.id)
+            .order_by(Ticket.updated_at.desc())
+            .limit(10)
+        )
+    )
     form = message_form or MessageForm(formdata=None, version=ticket.version)
     return render_template(
-        "tickets/ticket.html", ticket=ticket, messages=messages, events=events, allowed=allowed,
-        contacts=contacts, others=others, form=form, stale=stale, now=now,
-        status_form=StatusForm(formdata=None), schedule_form=ScheduleForm(formdata=None),
-        priority_form=PriorityForm(formdata=None, priority=ticket.priority), cc_form=CcForm(formdata=None),
-        cc_remove_form=CcRemoveForm(formdata=None), can_schedule=Status.SCHEDULED.value in allowed,
+        "tickets/ticket.html",
+        ticket=ticket,
+        messages=messages,
+        events=events,
+        allowed=allowed,
+        contacts=contacts,
+        others=others,
+        form=form,
+        stale=stale,
+        now=now,
+        status_form=StatusForm(formdata=None),
+        schedule_form=ScheduleForm(formdata=None),
+        priority_form=PriorityForm(formdata=None, priority=ticket.priority),
+        cc_form=CcForm(formdata=None),
+        cc_remove_form=CcRemoveForm(formdata=None),
+        can_schedule=Status.SCHEDULED.value in allowed,
     ), status
 
 
@@ -165,23 +208,29 @@ def _act(number: int, action: Callable[[Ticket], Any], done: str) -> Any:
 
 
 def _invalid(number: int, form: Any) -> Any:
-    problems = "; ".join(f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items()
-                         if hasattr(form, k))
+    problems = "; ".join(
+        f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items() if hasattr(form, k)
+    )
     flash(problems or _("The form was not valid."), "error")
     return _page(queries.get_ticket(db.session, number, org_scope=None), status=422)
 
 
 @bp.post("/tickets/<int:number>/claim")
 def claim(number: int) -> Any:
-    return _act(number, lambda t: service.claim(db.session, number, _agent(), now=utcnow()),
-                _("You hold this ticket now."))
+    return _act(
+        number,
+        lambda t: service.claim(db.session, number, _agent(), now=utcnow()),
+        _("You hold this ticket now."),
+    )
 
 
 @bp.post("/tickets/<int:number>/release")
 def release(number: int) -> Any:
     def run(_t: Ticket) -> None:
         ticket = service.get_for_update(db.session, number)
-        service.release(db.session, ticket, ActorRef.agent(_agent()), now=utcnow(), by_admin=_agent().is_admin)
+        service.release(
+            db.session, ticket, ActorRef.agent(_agent()), now=utcnow(), by_admin=_agent().is_admin
+        )
 
     return _act(number, run, _("The ticket is back in the shared queue."))
 
@@ -194,7 +243,9 @@ def change_status(number: int) -> Any:
 
     def run(_t: Ticket) -> None:
         ticket = service.get_for_update(db.session, number)
-        service.change_status(db.session, ticket, form.status.data or "", ActorRef.agent(_agent()), now=utcnow())
+        service.change_status(
+            db.session, ticket, form.status.data or "", ActorRef.agent(_agent()), now=utcnow()
+        )
 
     return _act(number, run, _("Status changed."))
 
@@ -208,8 +259,9 @@ def schedule(number: int) -> Any:
     def run(_t: Ticket) -> None:
         ticket = service.get_for_update(db.session, number)
         when = form.moment(ticket.organization.timezone)
-        service.change_status(db.session, ticket, "scheduled", ActorRef.agent(_agent()), now=utcnow(),
-                              scheduled_for=when)
+        service.change_status(
+            db.session, ticket, "scheduled", ActorRef.agent(_agent()), now=utcnow(), scheduled_for=when
+        )
 
     return _act(number, run, _("The ticket is scheduled."))
 
@@ -222,8 +274,14 @@ def set_priority(number: int) -> Any:
 
     def run(_t: Ticket) -> None:
         ticket = service.get_for_update(db.session, number)
-        service.set_priority(db.session, ticket, form.priority.data or "", ActorRef.agent(_agent()), now=utcnow(),
-                             reasons=[{"effect": "manual", "detail": f"set by {_agent().name}"}])
+        service.set_priority(
+            db.session,
+            ticket,
+            form.priority.data or "",
+            ActorRef.agent(_agent()),
+            now=utcnow(),
+            reasons=[{"effect": "manual", "detail": f"set by {_agent().name}"}],
+        )
 
     return _act(number, run, _("Priority changed."))
 
@@ -263,15 +321,28 @@ def add_message(number: int) -> Any:
     if form.version.data != ticket.version and form.confirm_stale.data != "1":
         # Someone changed the ticket since this agent opened it: show what changed, keep the draft.
         db.session.rollback()
-        flash(_("This ticket changed since you opened it. Check the latest messages and events, "
-                "then send again."), "warning")
-        return _page(queries.get_ticket(db.session, number, org_scope=None), status=409, message_form=form,
-                     stale=True)
+        flash(
+            _(
+                "This ticket changed since you opened it. Check the latest messages and events, "
+                "then send again."
+            ),
+            "warning",
+        )
+        return _page(
+            queries.get_ticket(db.session, number, org_scope=None), status=409, message_form=form, stale=True
+        )
     kind = form.kind.data if form.kind.data in ("reply", "note") else "reply"
 
     def run(t: Ticket) -> None:
-        service.add_agent_message(db.session, t, _agent(), kind=kind, text=form.text.data or "", now=utcnow(),
-                                  requires_action=bool(form.requires_action.data))
+        service.add_agent_message(
+            db.session,
+            t,
+            _agent(),
+            kind=kind,
+            text=form.text.data or "",
+            now=utcnow(),
+            requires_action=bool(form.requires_action.data),
+        )
 
     done = _("Reply sent.") if kind == "reply" else _("Note added.")
     return _act(number, lambda _t: run(ticket), done)

@@ -39,16 +39,34 @@ def main() -> None:
         contact = create_contact(db.session, org, name="Jana", emails=["jana@race.test"])
         agents = []
         for n in (1, 2):
-            agent = create_agent(db.session, email=f"agent{n}@support.test", name=f"Agent {n}", password=PASSWORD,
-                                 queues=queues)
-            agents.append({"id": agent.id, "email": agent.email, "password": PASSWORD,
-                           "token": create_token(db.session, agent, name="test", now=utcnow())})
+            agent = create_agent(
+                db.session,
+                email=f"agent{n}@support.test",
+                name=f"Agent {n}",
+                password=PASSWORD,
+                queues=queues,
+            )
+            agents.append(
+                {
+                    "id": agent.id,
+                    "email": agent.email,
+                    "password": PASSWORD,
+                    "token": create_token(db.session, agent, name="test", now=utcnow()),
+                }
+            )
         numbers = []
         for i in range(args.tickets):
             ticket, _ = service.create_ticket(
-                db.session, organization=org, requester=contact, queue=queue_by_slug(db.session, "support"),
-                subject=f"Question {i} about invoices", actor=ActorRef.client(contact), now=utcnow(),
-                message=service.NewMessage(text="Hello, a question about our invoice.", from_addr="jana@race.test"),
+                db.session,
+                organization=org,
+                requester=contact,
+                queue=queue_by_slug(db.session, "support"),
+                subject=f"Question {i} about invoices",
+                actor=ActorRef.client(contact),
+                now=utcnow(),
+                message=service.NewMessage(
+                    text="Hello, a question about our invoice.", from_addr="jana@race.test"
+                ),
                 priority="normal",
             )
             numbers.append(ticket.number)

@@ -12,7 +12,6 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -28,7 +27,9 @@ def _postgres_base() -> str | None:
     from sqlalchemy.engine import make_url
 
     base = os.environ.get("TICKETDESK_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1/ticketdesk_test"
-    admin = make_url(base).set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
+    admin = (
+        make_url(base).set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         import psycopg
 
@@ -62,8 +63,12 @@ def _csrf(html: str) -> str:
 def _browser(base: str, email: str, password: str) -> requests.Session:
     s = requests.Session()
     token = _csrf(s.get(f"{base}/login", timeout=10).text)
-    resp = s.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token},
-                  allow_redirects=False, timeout=10)
+    resp = s.post(
+        f"{base}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert resp.status_code == 302, resp.text[:500]
     return s
 
@@ -73,18 +78,30 @@ def test_exactly_one_of_two_racing_agents_wins(database: str, tmp_path: Path) ->
     data = json.loads(run_seed(env, "--tickets", str(ROUNDS)))
     a, b = data["agents"]
     with ServeProcess(env, tmp_path / "serve.log") as server:
-        browsers = [_browser(server.url, a["email"], a["password"]), _browser(server.url, b["email"], b["password"])]
+        browsers = [
+            _browser(server.url, a["email"], a["password"]),
+            _browser(server.url, b["email"], b["password"]),
+        ]
         winners: list[int] = []
         for number in data["tickets"]:
             tokens = [_csrf(s.get(f"{server.url}/tickets/{number}", timeout=10).text) for s in browsers]
             barrier = threading.Barrier(2)
             results: dict[int, int] = {}
 
-            def claim(i: int, number: int = number, tokens: list[str] = tokens,
-                      barrier: threading.Barrier = barrier, results: dict[int, int] = results) -> None:
+            def claim(
+                i: int,
+                number: int = number,
+                tokens: list[str] = tokens,
+                barrier: threading.Barrier = barrier,
+                results: dict[int, int] = results,
+            ) -> None:
                 barrier.wait()
-                resp = browsers[i].post(f"{server.url}/tickets/{number}/claim", data={"csrf_token": tokens[i]},
-                                        allow_redirects=False, timeout=30)
+                resp = browsers[i].post(
+                    f"{server.url}/tickets/{number}/claim",
+                    data={"csrf_token": tokens[i]},
+                    allow_redirects=False,
+                    timeout=30,
+                )
                 results[i] = resp.status_code
 
             threads = [threading.Thread(target=claim, args=(i,)) for i in (0, 1)]
@@ -94,8 +111,11 @@ def test_exactly_one_of_two_racing_agents_wins(database: str, tmp_path: Path) ->
                 t.join(60)
             assert sorted(results.values()) == [303, 409], results
             winner = next(i for i, status in results.items() if status == 303)
-            detail = requests.get(f"{server.url}/api/v1/tickets/{number}", timeout=10,
-                                  headers={"Authorization": f"Bearer {a['token']}"}).json()
+            detail = requests.get(
+                f"{server.url}/api/v1/tickets/{number}",
+                timeout=10,
+                headers={"Authorization": f"Bearer {a['token']}"},
+            ).json()
             assert detail["claimed_by"]["id"] == data["agents"][winner]["id"]
             assert [e["kind"] for e in detail["events"]].count("claim.taken") == 1
             winners.append(winner)

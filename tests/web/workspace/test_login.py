@@ -29,7 +29,8 @@ def test_login_sets_the_session_for_pages_and_api(client: Any, agent: Any) -> No
     with client.session_transaction() as sess:
         assert sess["agent_id"] == agent.id
     assert client.get("/queue").status_code == 200
-    assert client.get("/api/v1/me").get_json()["agent"]["id"] == agent.id if client.get("/api/v1/me").is_json else True
+    me = client.get("/api/v1/me").get_json()
+    assert me["kind"] == "agent" and me["agent"]["id"] == agent.id  # the API reads session["agent_id"]
     assert client.get("/api/v1/tickets").status_code == 200
 
 
@@ -98,13 +99,16 @@ def test_logout_ends_the_session(client: Any, agent: Any) -> None:
 
 def test_next_only_goes_to_local_pages(client: Any, agent: Any) -> None:
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    resp = client.post("/login?next=https://evil.test/x", data={"email": agent.email, "password": PASSWORD,
-                                                                "csrf_token": token})
+    resp = client.post(
+        "/login?next=https://evil.test/x",
+        data={"email": agent.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert resp.headers["Location"].endswith("/queue")
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/queue").get_data(as_text=True))})
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    resp = client.post("/login?next=/tickets/1001", data={"email": agent.email, "password": PASSWORD,
-                                                          "csrf_token": token})
+    resp = client.post(
+        "/login?next=/tickets/1001", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert resp.headers["Location"].endswith("/tickets/1001")
 
 
@@ -122,8 +126,16 @@ def test_profile_changes_language_and_password(client: Any, agent: Any) -> None:
 
     login(client, agent.email)
     token = csrf_from(client.get("/profile").get_data(as_text=True))
-    resp = client.post("/profile", data={"csrf_token": token, "name": "Petra N.", "language": "cs",
-                                         "available": "y", "new_password": "a new long password"})
+    resp = client.post(
+        "/profile",
+        data={
+            "csrf_token": token,
+            "name": "Petra N.",
+            "language": "cs",
+            "available": "y",
+            "new_password": "a new long password",
+        },
+    )
     assert resp.status_code == 302
     db.session.refresh(agent)
     assert agent.language == "cs" and agent.name == "Petra N."

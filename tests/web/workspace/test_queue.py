@@ -81,8 +81,10 @@ def test_keyset_pages_cover_everything_once(signed_in: Any, make_contact: Any, m
     from ticketdesk.tickets.views import PAGE_SIZE
 
     contact = make_contact()
-    made = [make_ticket(contact, subject=f"Ticket {i}", priority=("high", "normal", "low")[i % 3])
-            for i in range(PAGE_SIZE + 7)]
+    made = [
+        make_ticket(contact, subject=f"Ticket {i}", priority=("high", "normal", "low")[i % 3])
+        for i in range(PAGE_SIZE + 7)
+    ]
     # a few share the same due time: the id breaks the tie
     for t in made[:5]:
         t.first_response_due = made[0].first_response_due
@@ -118,7 +120,9 @@ def test_counts_per_queue(signed_in: Any, agent: Any, make_contact: Any, make_ti
     assert (support.open, support.unclaimed, support.mine, support.urgent) == (2, 1, 1, 1)
     assert counts[by_slug["datacenter"]].open == 1 and by_slug["consulting"] not in counts
     html = signed_in.get("/queue").get_data(as_text=True)
-    assert re.search(r'data-queue="support">\s*<span>Support</span>\s*<span class="count">.*?2</span>', html, re.S)
+    assert re.search(
+        r'data-queue="support">\s*<span>Support</span>\s*<span class="count">.*?2</span>', html, re.S
+    )
 
 
 def test_no_n_plus_one(signed_in: Any, make_contact: Any, make_ticket: Any, make_org: Any) -> None:
@@ -145,22 +149,32 @@ def test_no_n_plus_one(signed_in: Any, make_contact: Any, make_ticket: Any, make
     assert many <= few + 1, (few, many)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("outage", {"subject"}),
-    ("VÝPADEK", {"body"}),
-    ("vypad", {"body"}),  # prefix of "výpadek"
-    ("zaloh", {"body"}),  # prefix of "zalohy" (zálohy)
-    ("jana.novakova@acme", {"subject"}),
-    ("Nováková", {"subject"}),
-    ("ACME Hosting", {"subject"}),
-    ("replytext", {"reply"}),
-    ("server outage", {"subject"}),
-    ("server nonsense", set()),
-    ("'\" OR 1=1 --", set()),
-    ("***", None),
-])
-def test_full_text_search(signed_in: Any, make_org: Any, make_contact: Any, make_ticket: Any, agent: Any,
-                          query: str, expected: set[str] | None) -> None:
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("outage", {"subject"}),
+        ("VÝPADEK", {"body"}),
+        ("vypad", {"body"}),  # prefix of "výpadek"
+        ("zaloh", {"body"}),  # prefix of "zalohy" (zálohy)
+        ("jana.novakova@acme", {"subject"}),
+        ("Nováková", {"subject"}),
+        ("ACME Hosting", {"subject"}),
+        ("replytext", {"reply"}),
+        ("server outage", {"subject"}),
+        ("server nonsense", set()),
+        ("'\" OR 1=1 --", set()),
+        ("***", None),
+    ],
+)
+def test_full_text_search(
+    signed_in: Any,
+    make_org: Any,
+    make_contact: Any,
+    make_ticket: Any,
+    agent: Any,
+    query: str,
+    expected: set[str] | None,
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -173,8 +187,9 @@ def test_full_text_search(signed_in: Any, make_org: Any, make_contact: Any, make
         "body": make_ticket(other, subject="Dotaz", text="Hlásíme VÝPADEK, zálohy nejdou."),
         "reply": make_ticket(other, subject="Another", text="Hello"),
     }
-    service.add_agent_message(db.session, tickets["reply"], agent, kind="reply", text="replytext here",
-                              now=utcnow())
+    service.add_agent_message(
+        db.session, tickets["reply"], agent, kind="reply", text="replytext here", now=utcnow()
+    )
     db.session.commit()
     from urllib.parse import quote
 

@@ -74,21 +74,38 @@ def test_agent_rooms(agent_sio: Any, agent: Any, make_ticket: Any) -> None:
     assert _join(agent_sio, "queue:support")["ok"]
     assert _join(agent_sio, f"ticket:{ticket.number}")["ok"]
     assert _join(agent_sio, f"agent:{agent.id}")["ok"]
-    for room in ("queue:nope", "ticket:999999", f"agent:{agent.id + 1}", "org:1", f"portal-ticket:{ticket.number}",
-                 "", "ticket:abc", "admin", 42, "x" * 500):
+    for room in (
+        "queue:nope",
+        "ticket:999999",
+        f"agent:{agent.id + 1}",
+        "org:1",
+        f"portal-ticket:{ticket.number}",
+        "",
+        "ticket:abc",
+        "admin",
+        42,
+        "x" * 500,
+    ):
         assert _join(agent_sio, room)["ok"] is False, room
 
 
-def test_portal_contact_only_reaches_its_organisation(app: Any, make_org: Any, make_contact: Any,
-                                                      make_ticket: Any) -> None:
+def test_portal_contact_only_reaches_its_organisation(
+    app: Any, make_org: Any, make_contact: Any, make_ticket: Any
+) -> None:
     mine, theirs = make_org(), make_org()
     me = make_contact(mine)
     own_ticket, foreign_ticket = make_ticket(me), make_ticket(make_contact(theirs))
     sio = _portal(app, me)
     assert _join(sio, f"org:{mine.id}")["ok"]
     assert _join(sio, f"portal-ticket:{own_ticket.number}")["ok"]
-    for room in ("agents", "queue:support", f"ticket:{own_ticket.number}", f"org:{theirs.id}",
-                 f"portal-ticket:{foreign_ticket.number}", "agent:1"):
+    for room in (
+        "agents",
+        "queue:support",
+        f"ticket:{own_ticket.number}",
+        f"org:{theirs.id}",
+        f"portal-ticket:{foreign_ticket.number}",
+        "agent:1",
+    ):
         assert _join(sio, room)["ok"] is False, room
     sio.disconnect()
 
@@ -118,10 +135,15 @@ def test_events_only_after_commit(app: Any, agent_sio: Any, make_contact: Any) -
 
     def create(subject: str) -> Any:
         ticket, _ = service.create_ticket(
-            db.session, organization=contact.organization, requester=contact,
-            queue=queue_by_slug(db.session, "support"), subject=subject,
-            message=service.NewMessage(text="hello", from_addr=contact.primary_email), actor=ActorRef.client(contact),
-            now=utcnow())
+            db.session,
+            organization=contact.organization,
+            requester=contact,
+            queue=queue_by_slug(db.session, "support"),
+            subject=subject,
+            message=service.NewMessage(text="hello", from_addr=contact.primary_email),
+            actor=ActorRef.client(contact),
+            now=utcnow(),
+        )
         return ticket
 
     create("rolled back")
@@ -137,8 +159,9 @@ def test_events_only_after_commit(app: Any, agent_sio: Any, make_contact: Any) -
     assert created[0]["args"][0]["subject"] == "kept"
 
 
-def test_portal_sees_own_org_events_but_never_notes(app: Any, agent: Any, make_org: Any, make_contact: Any,
-                                                    make_ticket: Any) -> None:
+def test_portal_sees_own_org_events_but_never_notes(
+    app: Any, agent: Any, make_org: Any, make_contact: Any, make_ticket: Any
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -161,7 +184,9 @@ def test_portal_sees_own_org_events_but_never_notes(app: Any, agent: Any, make_o
     other.disconnect()
 
 
-def test_portal_message_events_exclude_notes(app: Any, agent: Any, make_contact: Any, make_ticket: Any) -> None:
+def test_portal_message_events_exclude_notes(
+    app: Any, agent: Any, make_contact: Any, make_ticket: Any
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -179,8 +204,9 @@ def test_portal_message_events_exclude_notes(app: Any, agent: Any, make_contact:
     sio.disconnect()
 
 
-def test_claim_is_told_live_to_other_agents(app: Any, agent: Any, make_agent: Any, make_token: Any,
-                                            make_ticket: Any) -> None:
+def test_claim_is_told_live_to_other_agents(
+    app: Any, agent: Any, make_agent: Any, make_token: Any, make_ticket: Any
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -198,7 +224,9 @@ def test_claim_is_told_live_to_other_agents(app: Any, agent: Any, make_agent: An
     watcher.disconnect()
 
 
-def test_presence_and_typing(app: Any, agent: Any, make_agent: Any, make_token: Any, make_ticket: Any) -> None:
+def test_presence_and_typing(
+    app: Any, agent: Any, make_agent: Any, make_token: Any, make_ticket: Any
+) -> None:
     ticket = make_ticket()
     room = f"ticket:{ticket.number}"
     first = _sio(app, auth={"token": make_token(agent)})
@@ -208,8 +236,9 @@ def test_presence_and_typing(app: Any, agent: Any, make_agent: Any, make_token: 
     first.get_received()
     _join(second, room)
     seen = _events(first, "presence")
-    assert [e["args"][0] for e in seen] == [{"number": ticket.number, "agent": {"id": second_agent.id,
-                                                                               "name": "Druhá"}, "state": "viewing"}]
+    assert [e["args"][0] for e in seen] == [
+        {"number": ticket.number, "agent": {"id": second_agent.id, "name": "Druhá"}, "state": "viewing"}
+    ]
     # the first answers so the newcomer learns who is there
     first.emit("presence.here", {"number": ticket.number})
     assert [e["args"][0]["agent"]["id"] for e in _events(second, "presence")] == [agent.id]
@@ -230,3 +259,34 @@ def test_room_helpers() -> None:
     assert call_rooms(None) == ["agents"] and call_rooms(7) == ["agent:7"]
     assert sms_rooms(1001) == ["agents", "ticket:1001"]
     assert parse_room("queue:support") == ("queue", "support") and parse_room("org:x") is None
+
+
+def test_cross_site_pages_cannot_open_a_socket(app: Any, agent: Any, make_token: Any) -> None:
+    """A page of another site cannot ride on an agent's cookie: only same-origin pages may connect."""
+    import socketio
+
+    from tests.web.workspace.liveserver import ThreadServer
+    from ticketdesk.extensions import db
+
+    token = make_token(agent)
+    db.session.commit()
+    with ThreadServer(app) as server:
+        evil = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            evil.connect(
+                server.url,
+                headers={"Origin": "https://evil.test"},
+                auth={"token": token},
+                transports=["polling"],
+                wait_timeout=5,
+            )
+        good = socketio.Client(reconnection=False)
+        good.connect(
+            server.url,
+            headers={"Origin": server.url},
+            auth={"token": token},
+            transports=["polling"],
+            wait_timeout=5,
+        )
+        assert good.call("join", {"room": "agents"}, timeout=5)["ok"] is True
+        good.disconnect()

@@ -4,6 +4,7 @@ reaches a Socket.IO client connected to another (same database, Redis message qu
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -15,7 +16,7 @@ import requests
 from tests.conftest import require_service
 from tests.web.workspace.liveserver import ServeProcess, run_seed, server_env
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = os.environ.get("TICKETDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def _redis_up() -> bool:
@@ -51,8 +52,11 @@ def test_event_caused_in_one_process_reaches_a_client_of_the_other(tmp_path: Pat
         client.connect(b.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
         try:
             assert client.call("join", {"room": f"ticket:{number}"}, timeout=10)["ok"] is True
-            resp = requests.post(f"{a.url}/api/v1/tickets/{number}/claim", timeout=10,
-                                 headers={"Authorization": f"Bearer {token}", "X-Request-Id": uuid.uuid4().hex})
+            resp = requests.post(
+                f"{a.url}/api/v1/tickets/{number}/claim",
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}", "X-Request-Id": uuid.uuid4().hex},
+            )
             assert resp.status_code == 200, resp.text
             assert arrived.wait(10), "the claim made through server A never reached the client of server B"
             assert got["changes"]["claimed_by"]["id"] == data["agents"][0]["id"]

@@ -35,8 +35,9 @@ def _page(client: Any, number: int) -> str:
     return resp.get_data(as_text=True)
 
 
-def test_thread_panel_and_history(signed_in: Any, agent: Any, make_org: Any, make_contact: Any,
-                                  make_ticket: Any) -> None:
+def test_thread_panel_and_history(
+    signed_in: Any, agent: Any, make_org: Any, make_contact: Any, make_ticket: Any
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -45,9 +46,12 @@ def test_thread_panel_and_history(signed_in: Any, agent: Any, make_org: Any, mak
     jana = make_contact(org, email="jana@acme.test", name="Jana", phones=["+420 601 123 456"])
     make_contact(org, email="petr@acme.test", name="Petr Druhý")
     older = make_ticket(jana, subject="Older question")
-    ticket = make_ticket(jana, subject="<script>alert(1)</script> invoice question",
-                         text="Our <b>invoice</b> is wrong.")
-    service.add_agent_message(db.session, ticket, agent, kind="note", text="internal: check rack 4", now=utcnow())
+    ticket = make_ticket(
+        jana, subject="<script>alert(1)</script> invoice question", text="Our <b>invoice</b> is wrong."
+    )
+    service.add_agent_message(
+        db.session, ticket, agent, kind="note", text="internal: check rack 4", now=utcnow()
+    )
     db.session.commit()
     html = _page(signed_in, ticket.number)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -73,12 +77,13 @@ def test_sanitised_html_quotes_and_auth_badge(signed_in: Any, make_ticket: Any) 
     db.session.commit()
     html = _page(signed_in, ticket.number)
     assert "<p>Hello <strong>there</strong></p>" in html
-    assert "<details class=\"quoted\">" in html and "On Monday you wrote:" in html
+    assert '<details class="quoted">' in html and "On Monday you wrote:" in html
     assert "auth-authenticated" in html and "DKIM: pass" in html
 
 
-def test_claim_release_and_everyone_sees_the_holder(signed_in: Any, agent: Any, make_agent: Any,
-                                                    make_ticket: Any, app: Any) -> None:
+def test_claim_release_and_everyone_sees_the_holder(
+    signed_in: Any, agent: Any, make_agent: Any, make_ticket: Any, app: Any
+) -> None:
     ticket = make_ticket()
     resp = post_form(signed_in, f"/tickets/{ticket.number}", f"/tickets/{ticket.number}/claim")
     assert resp.status_code == 303
@@ -100,8 +105,9 @@ def test_claim_release_and_everyone_sees_the_holder(signed_in: Any, agent: Any, 
     assert "Shared queue" in _page(signed_in, ticket.number)
 
 
-def test_admin_releases_someone_elses_claim(client: Any, agent: Any, admin: Any, make_ticket: Any,
-                                            app: Any) -> None:
+def test_admin_releases_someone_elses_claim(
+    client: Any, agent: Any, admin: Any, make_ticket: Any, app: Any
+) -> None:
     from ticketdesk.extensions import db
     from ticketdesk.ports.clock import utcnow
     from ticketdesk.tickets import service
@@ -124,21 +130,29 @@ def test_urgent_ticket_cannot_be_claimed(signed_in: Any, make_ticket: Any) -> No
     assert resp.status_code == 409 and "urgent" in resp.get_data(as_text=True)
 
 
-def test_reply_mails_requester_and_cc_and_note_does_not(signed_in: Any, make_contact: Any,
-                                                        make_ticket: Any) -> None:
+def test_reply_mails_requester_and_cc_and_note_does_not(
+    signed_in: Any, make_contact: Any, make_ticket: Any
+) -> None:
     ticket = make_ticket(make_contact(email="jana@acme.test"))
     page = f"/tickets/{ticket.number}"
     assert post_form(signed_in, page, f"{page}/cc", {"email": "Boss@ACME.test"}).status_code == 303
     html = _page(signed_in, ticket.number)
     version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    resp = post_form(signed_in, page, f"{page}/messages", {"kind": "reply", "text": "We are on it.",
-                                                           "version": version})
+    resp = post_form(
+        signed_in, page, f"{page}/messages", {"kind": "reply", "text": "We are on it.", "version": version}
+    )
     assert resp.status_code == 303
     replies = _outbound("reply")
-    assert len(replies) == 1 and replies[0].to_addrs == ["jana@acme.test"] and replies[0].cc_addrs == ["boss@acme.test"]
+    assert (
+        len(replies) == 1
+        and replies[0].to_addrs == ["jana@acme.test"]
+        and replies[0].cc_addrs == ["boss@acme.test"]
+    )
     html = _page(signed_in, ticket.number)
     version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    resp = post_form(signed_in, page, f"{page}/messages", {"kind": "note", "text": "only for us", "version": version})
+    resp = post_form(
+        signed_in, page, f"{page}/messages", {"kind": "note", "text": "only for us", "version": version}
+    )
     assert resp.status_code == 303 and len(_outbound("reply")) == 1
     assert "only for us" in _page(signed_in, ticket.number)
 
@@ -152,18 +166,29 @@ def test_stale_reply_is_warned_first(signed_in: Any, agent: Any, make_agent: Any
     page = f"/tickets/{ticket.number}"
     html = _page(signed_in, ticket.number)
     opened_version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    service.add_agent_message(db.session, ticket, make_agent(), kind="reply", text="colleague answered",
-                              now=utcnow())
+    service.add_agent_message(
+        db.session, ticket, make_agent(), kind="reply", text="colleague answered", now=utcnow()
+    )
     db.session.commit()
-    resp = signed_in.post(f"{page}/messages", data={"kind": "reply", "text": "my draft", "version": opened_version,
-                                                    "csrf_token": csrf_from(html)})
+    resp = signed_in.post(
+        f"{page}/messages",
+        data={"kind": "reply", "text": "my draft", "version": opened_version, "csrf_token": csrf_from(html)},
+    )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 409 and "changed since you opened it" in body
     assert "my draft" in body and "colleague answered" in body and 'name="confirm_stale" value="1"' in body
     assert len(_outbound("reply")) == 1  # only the colleague's
     new_version = re.search(r'name="version" value="(\d+)"', body).group(1)
-    resp = signed_in.post(f"{page}/messages", data={"kind": "reply", "text": "my draft", "version": new_version,
-                                                    "confirm_stale": "1", "csrf_token": csrf_from(body)})
+    resp = signed_in.post(
+        f"{page}/messages",
+        data={
+            "kind": "reply",
+            "text": "my draft",
+            "version": new_version,
+            "confirm_stale": "1",
+            "csrf_token": csrf_from(body),
+        },
+    )
     assert resp.status_code == 303 and len(_outbound("reply")) == 2
 
 
@@ -194,7 +219,9 @@ def test_schedule_for_a_date(signed_in: Any, make_ticket: Any) -> None:
     assert ticket.scheduled_for.hour in (7, 8)  # 09:30 Europe/Prague in UTC (summer or winter)
     past = (utcnow() - timedelta(days=2)).date().isoformat()
     other = make_ticket()
-    resp = post_form(signed_in, f"/tickets/{other.number}", f"/tickets/{other.number}/schedule", {"day": past})
+    resp = post_form(
+        signed_in, f"/tickets/{other.number}", f"/tickets/{other.number}/schedule", {"day": past}
+    )
     assert resp.status_code == 422
 
 
