@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint format check-migrations bench-intake bench-sms bench-realtime bench-queue bench-senderauth bench clean
+.PHONY: run test test-pg lint format translations check-migrations bench-intake bench-sms bench-realtime bench-queue bench-senderauth bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,9 @@ bench: bench-intake bench-senderauth bench-sms bench-realtime bench-queue
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+## translations: extract, update and compile the Czech/English catalogs (Flask-Babel)
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d translations

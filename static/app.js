@@ -68,6 +68,8 @@
   if (typeof io === "undefined" || !page) return;
 
   var socket = io({transports: ["websocket", "polling"]});
+  window.ticketdesk = {socket: socket};  // shared with phone.js (one connection per tab)
+  setInterval(function () { if (socket.connected) socket.emit("presence.heartbeat"); }, 60000);
   var rooms = [];
   try { rooms = JSON.parse(body.dataset.rooms || "[]"); } catch (e) { rooms = []; }
   var dot = document.getElementById("live-dot");
@@ -142,6 +144,22 @@
       });
     }
   }
+
+  socket.on("ticket.sla_warning", function (d) {
+    if (!d || !d.number) return;
+    toast("SLA #" + d.number + ": " + (d.kind || "") + " " + (d.state || "") + (d.subject ? " · " + d.subject : ""),
+          "/tickets/" + d.number);
+  });
+  socket.on("sms.alert", function () {
+    var banner = document.getElementById("sms-banner");
+    if (banner) fetch(window.location.href, {headers: {"X-Requested-With": "fetch"}})
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("sms-banner");
+        if (fresh) banner.innerHTML = fresh.innerHTML;
+      }).catch(function () {});
+  });
 
   socket.on("call.incoming", function (d) {
     var who = d && d.call && d.call.caller && d.call.caller.contact ? d.call.caller.contact.name : (t.unknownCaller || "");

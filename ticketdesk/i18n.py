@@ -58,6 +58,15 @@ EVENT_LABELS = {
     "cc.removed": lazy_gettext("removed from copy"),
     "priority.changed": lazy_gettext("changed the priority"),
     "routing.assigned": lazy_gettext("assigned"),
+    "sla.due_times": lazy_gettext("set the expected response and resolution times"),
+    "sla.changed": lazy_gettext("expected times changed"),
+    "sla.notified": lazy_gettext("told the client the new expected times"),
+    "sla.warning": lazy_gettext("SLA breach is near"),
+    "sender.confirmed": lazy_gettext("confirmed by the sender"),
+    "ticket.legacy_reference": lazy_gettext("opened from a reply to an earlier system's ticket"),
+    "call.linked": lazy_gettext("opened from a phone call"),
+    "call.attached": lazy_gettext("phone call attached"),
+    "call.verification": lazy_gettext("caller verification"),
 }
 
 

@@ -63,7 +63,25 @@ def on_connect(auth: Any = None) -> None:
     registry.add(_sid(), who)
     if who.is_agent:
         join_room(f"agent:{who.id}")
+        _seen(who.id)
     emit("hello", {"you": who.public()})
+
+
+def _seen(agent_id: int) -> None:
+    """Routing counts an agent as online when the workspace was open recently (``Agent.last_seen_at``)."""
+    from ticketdesk.extensions import db
+    from ticketdesk.ports.clock import utcnow
+    from ticketdesk.tickets.triage import mark_agent_seen
+
+    mark_agent_seen(db.session, agent_id, now=utcnow())
+    db.session.commit()
+
+
+def on_heartbeat(*_args: Any) -> None:
+    """The workspace says "still here" every minute while it is open."""
+    who = registry.who(_sid())
+    if who is not None and who.is_agent:
+        _seen(who.id)
 
 
 def on_disconnect(*_args: Any) -> None:
@@ -160,6 +178,7 @@ def register(app: Flask) -> None:
         ("leave", on_leave),
         ("typing", on_typing),
         ("presence.here", on_here),
+        ("presence.heartbeat", on_heartbeat),
     ):
         socketio.on_event(name, handler)
     if socketio.server is not None:
