@@ -45,6 +45,19 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def _real_socketio(app: Any) -> None:
+    """Undo what an earlier ``socketio.test_client`` did to the shared server (it replaces the packet
+    senders with ones that only feed test clients, so real browsers would never hear back)."""
+    from ticketdesk.extensions import socketio
+
+    server = socketio.server
+    for name in ("_send_packet", "_send_eio_packet"):
+        server.__dict__.pop(name, None)
+    server.async_handlers = True
+    server.eio.async_handlers = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_limits(app: Any) -> Iterator[None]:
     from ticketdesk.extensions import limiter
 
@@ -66,6 +79,16 @@ class Shots:
         for folder in self.dirs:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"portal-{self.count:02}-{name}.png").write_bytes(data)
+
+
+def _portal_live(page: Any) -> None:
+    """The portal page joined its rooms (leaving a page mid-join races the Socket.IO server)."""
+    page.wait_for_selector("body[data-live='1']", state="attached")
+
+
+def _agent_live(page: Any) -> None:
+    page.wait_for_selector("#live-dot:not([hidden])")
+    page.wait_for_timeout(300)  # the workspace script does not signal its joins; let them land
 
 
 def _worker(app: Any) -> None:
@@ -102,6 +125,7 @@ def test_customer_and_agent_live(
         shots.take(page, "link")
         page.click("#link-sign-in")
         page.wait_for_url(f"{url}/portal/tickets")
+        _portal_live(page)
         assert "Jana Nováková" in page.inner_text("#portal-me")
 
         # 2. open a ticket
@@ -118,7 +142,7 @@ def test_customer_and_agent_live(
             page.click("#open-ticket")
         assert re.search(r"/portal/tickets/\d+$", page.url), page.url
         number = int(page.url.rstrip("/").rsplit("/", 1)[1])
-        page.wait_for_selector("body[data-live='1']")
+        _portal_live(page)
         assert "zone.txt" in page.inner_text("#timeline")
         page.evaluate("window.__notReloaded = true")
         shots.take(page, "ticket-opened")
@@ -132,7 +156,9 @@ def test_customer_and_agent_live(
         agent_page.fill("input[name=password]", PASSWORD)
         agent_page.click("form button[type=submit]")
         agent_page.wait_for_url(lambda u: "/login" not in u)
+        _agent_live(agent_page)
         agent_page.goto(f"{url}/tickets/{number}")
+        _agent_live(agent_page)
         agent_page.fill("#reply-text", "Done: www.acme.test now points to 192.0.2.10.")
         with agent_page.expect_navigation():
             agent_page.click("#send-button")
@@ -146,6 +172,7 @@ def test_customer_and_agent_live(
         with agent_page.expect_navigation():
             agent_page.click("#claim-button")
         agent_page.wait_for_selector("#holder")
+        _agent_live(agent_page)
         page.wait_for_selector("#claim-box")
         assert agent_name in page.inner_text("#claim-box")
         assert page.evaluate("window.__notReloaded") is True
@@ -153,7 +180,7 @@ def test_customer_and_agent_live(
 
         # the agent watches the shared (unclaimed) queue: the ticket is not there while claimed
         agent_page.goto(f"{url}/queue?unclaimed=1")
-        agent_page.wait_for_selector("#live-dot:not([hidden])")
+        _agent_live(agent_page)
         assert agent_page.locator(f"tr[data-number='{number}']").count() == 0
         agent_page.evaluate("window.__notReloaded = true")
         shots.take(agent_page, "agent-queue-before")
@@ -179,9 +206,11 @@ def test_customer_and_agent_live(
         shots.take(agent_page, "agent-queue-after")
 
         page.goto(f"{url}/portal/tickets/{number}")
+        _portal_live(page)
         assert page.locator("#claim-box").count() == 0
         assert "refused" in page.inner_text("#timeline")
         page.goto(f"{url}/portal/tickets")
+        _portal_live(page)
         assert "Please add a DNS record" in page.inner_text("#ticket-list")
         shots.take(page, "list")
         customer.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ticketdesk.contacts.service import SENDER_POLICIES
+from ticketdesk.portal.i18n import _l
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("cs", "Čeština")]
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from ticketdesk.portal.i18n import _, _l
 from ticketdesk.tickets.models import TicketEvent
 
 STATUS = {

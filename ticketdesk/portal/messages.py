@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from flask_babel import gettext as _
-
 from ticketdesk.errors import DomainError
+from ticketdesk.portal.i18n import _
 from ticketdesk.tickets.states import LifecycleError, ReopenWindowPassed
 
 _BY_CODE: dict[str, Callable[[], str]] = {

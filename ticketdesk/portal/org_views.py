@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from ticketdesk.errors import Conflict, ValidationFailed
 from ticketdesk.extensions import db
 from ticketdesk.portal import orgadmin, queries
 from ticketdesk.portal.forms import ButtonForm, ContactForm, PinForm, SenderPolicyForm
+from ticketdesk.portal.i18n import _
 from ticketdesk.portal.messages import explain
 from ticketdesk.portal.views import bp, me
 from ticketdesk.ports.clock import utcnow

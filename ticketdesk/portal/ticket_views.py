@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ticketdesk.admin.store import app_settings, reopen_window
@@ -18,6 +17,7 @@ from ticketdesk.errors import Conflict, ValidationFailed
 from ticketdesk.extensions import db, limiter
 from ticketdesk.portal import actions, queries
 from ticketdesk.portal.forms import ButtonForm, CcForm, CcRemoveForm, NewTicketForm, ReplyForm
+from ticketdesk.portal.i18n import _
 from ticketdesk.portal.labels import QUEUE_HINT
 from ticketdesk.portal.messages import explain
 from ticketdesk.portal.views import LINK_USE_LIMIT, _ip, _too_many, bp, me

@@ -9,14 +9,12 @@ to that contact's organisation, and anything outside it is answered 404.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, refresh
-from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -29,6 +27,7 @@ from ticketdesk.extensions import db, limiter
 from ticketdesk.portal import labels
 from ticketdesk.portal.auth import current_contact, sign_in, sign_out
 from ticketdesk.portal.forms import AccountForm, ButtonForm, LinkRequestForm, PasswordForm, PasswordLoginForm
+from ticketdesk.portal.i18n import _
 from ticketdesk.portal.messages import explain
 from ticketdesk.portal.service import (
     password_sign_in,
@@ -148,6 +147,8 @@ def _helpers() -> dict[str, Any]:
         "labels": labels,
         "now": utcnow(),
         "csrf_field": _token,
+        "_": _,
+        "gettext": _,
         "portal_tz": contact.organization.timezone if contact else None,
     }
 
@@ -325,16 +326,9 @@ def remove_password() -> Any:
     return redirect(url_for("portal.account"))
 
 
-def translations_dir() -> str:
-    return str(Path(__file__).resolve().parent / "translations")
-
-
 def register(app: Flask) -> None:
-    """Serve the portal and add its Czech catalogue to Flask-Babel's translation directories."""
+    """Serve the portal (its Czech catalogue is its own gettext domain, see ``portal/i18n.py``)."""
     app.register_blueprint(bp)
-    babel_config = app.extensions.get("babel")
-    if babel_config is not None and translations_dir() not in babel_config.translation_directories:
-        babel_config.translation_directories.append(translations_dir())
 
 
 from ticketdesk.portal import org_views, ticket_views  # noqa: E402,F401  (routes on ``bp``)

@@ -73,14 +73,40 @@ def _portal_msgids() -> set[str]:
 
 
 def test_every_portal_string_has_a_czech_translation_and_the_mo_is_current() -> None:
-    with open(CATALOG / "messages.po", "rb") as f:
+    with open(CATALOG / "portal.po", "rb") as f:
         catalog = read_po(f, locale="cs")
     translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
     missing = sorted(_portal_msgids() - set(translated))
-    assert missing == [], f"translate these in {CATALOG}/messages.po: {missing}"
+    assert missing == [], f"translate these in {CATALOG}/portal.po: {missing}"
     for msgid, msgstr in translated.items():
         assert sorted(_PLACEHOLDER.findall(str(msgid))) == sorted(_PLACEHOLDER.findall(str(msgstr))), msgid
-    with open(CATALOG / "messages.mo", "rb") as f:
+    with open(CATALOG / "portal.mo", "rb") as f:
         compiled = gettext.GNUTranslations(f)
     stale = [msgid for msgid, msgstr in translated.items() if compiled.gettext(str(msgid)) != msgstr]
-    assert stale == [], "run: pybabel compile -d ticketdesk/portal/translations"
+    assert stale == [], "run: pybabel compile -D portal -d ticketdesk/portal/translations"
+
+
+def test_the_portal_catalogue_is_its_own_domain(app: Any) -> None:
+    """Customer wording never replaces the workspace's (and the page frame still gets its Czech)."""
+    from flask import g
+    from flask_babel import gettext as app_gettext
+    from flask_babel import refresh
+
+    from ticketdesk.portal.i18n import TRANSLATIONS, gettext
+
+    with app.test_request_context("/portal/tickets"):
+        g.locale = "cs"
+        refresh()
+        assert gettext("Waiting for your reply") == "Čeká na Vaši odpověď"
+        assert gettext("Tickets of %(org)s", org="ACME") == "Tikety organizace ACME"
+        assert app_gettext("Skip to content") == gettext(
+            "Skip to content"
+        )  # falls back to the app's catalogue
+        for word, czech in {"resolved": "vyřešeno", "failed": "nedoručeno"}.items():
+            assert gettext(word) == czech  # the customer's meaning of the word
+        assert (
+            str(TRANSLATIONS) not in app.extensions["babel"].translation_directories
+        )  # never the workspace's
+        g.locale = "en"
+        refresh()
+        assert gettext("Waiting for your reply") == "Waiting for your reply"
