@@ -175,3 +175,18 @@ def require_service(name: str, available: bool) -> None:
 
 
 pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtpsink"]
+
+
+@pytest.fixture(autouse=True)
+def _real_socketio() -> None:
+    """Undo what an earlier ``socketio.test_client`` did to the shared Socket.IO server (it replaces the
+    packet senders with ones that only feed test clients, so real browsers would never hear back)."""
+    from ticketdesk.extensions import socketio
+
+    server = socketio.server
+    if server is None:
+        return
+    for name in ("_send_packet", "_send_eio_packet"):
+        server.__dict__.pop(name, None)
+    server.async_handlers = True
+    server.eio.async_handlers = True

@@ -6,8 +6,11 @@ from typing import Any
 
 
 def _as_contact(client: Any, contact: Any) -> None:
+    from ticketdesk.accounts.sessions import new_session_data
+    from ticketdesk.ports.clock import utcnow
+
     with client.session_transaction() as session:
-        session["contact_id"] = contact.id
+        session.update(new_session_data(contact, utcnow()))
 
 
 def test_contact_reads_only_their_organisation(client: Any, make_contact: Any, make_ticket: Any) -> None:

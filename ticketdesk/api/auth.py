@@ -12,6 +12,7 @@ from flask import g, request, session
 
 from ticketdesk.accounts.models import Agent
 from ticketdesk.accounts.service import agent_for_token
+from ticketdesk.accounts.sessions import session_expired
 from ticketdesk.contacts.models import Contact
 from ticketdesk.errors import Forbidden, Unauthorized
 from ticketdesk.extensions import csrf, db
@@ -52,7 +53,7 @@ def session_principal() -> Principal | None:
         if agent is not None and agent.active:
             return Principal(agent=agent, via_session=True)
     contact_id = session.get("contact_id")
-    if contact_id:
+    if contact_id and not session_expired(session, utcnow()):
         contact = db.session.get(Contact, contact_id)
         if contact is not None and contact.active and contact.technical:
             return Principal(contact=contact, via_session=True)

@@ -16,10 +16,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import delete, func, select, update
@@ -27,6 +25,12 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.accounts.models import LoginLink
 from ticketdesk.accounts.service import hash_secret, normalize_email, verify_secret
+from ticketdesk.accounts.sessions import (  # noqa: F401  (the portal's session rules live there)
+    IDLE_TIMEOUT,
+    MAX_SESSION_AGE,
+    new_session_data,
+    session_expired,
+)
 from ticketdesk.contacts.models import Contact
 from ticketdesk.contacts.service import find_contact_by_email
 from ticketdesk.errors import ValidationFailed
@@ -39,9 +43,6 @@ LINK_TTL = timedelta(minutes=30)
 LINK_WINDOW = timedelta(minutes=15)
 LINKS_PER_WINDOW = 3
 PASSWORD_MIN_LENGTH = 10
-# A portal session ends after this long without a request, and in any case this long after sign-in.
-IDLE_TIMEOUT = timedelta(hours=2)
-MAX_SESSION_AGE = timedelta(hours=12)
 SESSION_KEYS = ("contact_id", "portal_login_at", "portal_seen_at")
 
 
@@ -215,19 +216,3 @@ def set_portal_password(contact: Contact, password: str | None) -> None:
 
 
 # --- the portal session (a signed Flask cookie) ------------------------------------------------------
-
-
-def new_session_data(contact: Contact, now: datetime) -> dict[str, Any]:
-    stamp = int(now.timestamp())
-    return {"contact_id": contact.id, "portal_login_at": stamp, "portal_seen_at": stamp}
-
-
-def session_expired(data: Mapping[str, Any], now: datetime) -> bool:
-    """Whether a portal session (the keys of ``new_session_data``) has ended: idle too long, too old,
-    or not a portal session at all. The JSON API and Socket.IO can call this too."""
-    login_at, seen_at = data.get("portal_login_at"), data.get("portal_seen_at")
-    if not isinstance(login_at, int) or not isinstance(seen_at, int):
-        return True
-    login = datetime.fromtimestamp(login_at, UTC)
-    seen = datetime.fromtimestamp(seen_at, UTC)
-    return now - login >= MAX_SESSION_AGE or now - seen >= IDLE_TIMEOUT or login > now + timedelta(minutes=5)

@@ -1,18 +1,21 @@
-"""Build the compact lemma tables (``data/lemmas-<lang>.txt.xz``) from simplemma's full dictionaries.
+"""Build the compact lemma tables (``data/lemmas-<lang>*.txt.xz``) from simplemma's full dictionaries.
 
 Run it after changing the patterns of the shipped rules (``rulesets/``) or upgrading simplemma;
 ``tests/unit/priority/test_lexicon.py`` fails while the tables are stale::
 
-    python -m ticketdesk.priority.build_lexicon            # all six languages (about 15 min)
+    python -m ticketdesk.priority.build_lexicon            # all six languages (15-30 min, 2 cores)
     python -m ticketdesk.priority.build_lexicon cs de      # some of them
 
 This is the only module that loads the full dictionaries (about 1 GB for Finnish or Polish).
-For every test word it compares the rule matches given by the full dictionary (the reference)
-with those given by the table under construction, running simplemma's whole pipeline both
-times; on a difference it adds to the table every dictionary entry the reference look-up used.
-It repeats until nothing differs.  The test words are all word forms of the dictionary as
-written, in lower case and capitalised, the Czech and Polish ones also without diacritics, the
-English ones in the other languages (loan words), and the words of the labelled texts.
+For every test word it compares what the full dictionary gives (the reference) with what the
+tables under construction give, running simplemma's whole pipeline both times, and on a
+difference adds to a table every dictionary entry the reference look-up used; it repeats until
+nothing differs.  Stage 1 makes the match table: the same rule alternatives match every test
+word.  Stage 2 makes the display table: with both tables, every test word that can be part of
+a signal gets the same lemma (reasons show it).  The test words are all word forms of the
+dictionary as written, in lower case and capitalised, the Czech and Polish ones also without
+diacritics, the English ones in the other languages (loan words), and the words of the
+labelled texts in ``tests/data/priority``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
@@ -32,14 +35,24 @@ from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
 
-from .lemmas import DATA_DIR, _OneTable, encode_table, lemma_with, simplemma_lemmatizer, table_path
+from .lemmas import (
+    COVERAGE_PATH,
+    DATA_DIR,
+    Layers,
+    _OneTable,
+    display_path,
+    encode_table,
+    lemma_with,
+    pattern_key,
+    simplemma_lemmatizer,
+    table_path,
+)
 from .lexicon import shape
 from .matcher import Alternative, PatternTables, parse_alternative
-from .model import ANY_LANGUAGE, LANGUAGES, Rule
+from .model import ANY_LANGUAGE, LANGUAGES, SIGNAL, Rule
 from .rulesets import default_rules
 from .text import tokenize
 
-COVERAGE = "coverage.json"
 STRIP_DIACRITICS = ("cs", "pl")  # languages often typed without diacritics
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "priority"
@@ -79,7 +92,7 @@ def rule_alternatives(rules: Iterable[Rule], language: str) -> dict[Alternative,
 
 
 def coverage_key(alt: Alternative) -> str:
-    return f"{'=' if alt.surface_only else ''}{alt.mode}:{alt.text}"
+    return ("=" if alt.surface_only else "") + pattern_key(alt.mode, alt.text)
 
 
 def fingerprint(alternatives: Iterable[Alternative]) -> str:
@@ -122,51 +135,92 @@ def _extra_words(language: str) -> list[str]:
 
 
 class _Builder:
-    def __init__(self, language: str, dictionary: Recording, tables: PatternTables) -> None:
+    """Stage 1 makes the match table: the same rule matches as with the full dictionary.  Stage 2
+    makes the display table: with both tables, the same lemma for every word that can be part of
+    a signal (a reason shows it); the display table is only read when a reason is written."""
+
+    def __init__(
+        self,
+        language: str,
+        dictionary: Recording,
+        alternatives: dict[Alternative, int],
+        rules: Sequence[Rule],
+    ) -> None:
         self.language = language
         self.dictionary = dictionary
-        self.tables = tables
+        self.tables = PatternTables(alternatives)
+        signals = [rule for rule in rules if rule.kind == SIGNAL]
+        signal_alternatives = rule_alternatives(signals, language)
+        self.signal_ids = frozenset(alternatives[alt] for alt in signal_alternatives)
+        self.signal_tables = PatternTables(signal_alternatives)
         self.table: dict[str, str] = {}
+        self.display: dict[str, str] = {}
+        self.signal_words: set[str] = set()
         strategy = DefaultStrategy(dictionary_factory=_OneTable(language, dictionary))
         reference = Lemmatizer(cache_max_size=0, lemmatization_strategy=strategy)
         self._reference = lambda word: reference.lemmatize(word, language)
         self._compact = simplemma_lemmatizer(language, self.table)
+        self._shown = simplemma_lemmatizer(language, Layers(self.table, self.display))
 
-    def differs(self, word: str) -> list[str]:
-        """The dictionary keys to add so that ``word`` matches as with the full dictionary."""
+    def _reference_lemma(self, word: str) -> tuple[str, list[str]]:
         self.dictionary.hits = hits = []
-        ref = lemma_with(self._reference, word)
+        return lemma_with(self._reference, word), hits
+
+    def match_differs(self, word: str) -> list[str]:
+        """Keys to add so that ``word`` matches the same alternatives as with the full dictionary."""
+        ref, hits = self._reference_lemma(word)
         new = lemma_with(self._compact, word)
         if new == ref:
             return []
-        _lem, surface, folded = shape(word, ref, self.language)
-        if not self.tables.lookup(surface, folded):
-            _lem, surface, folded = shape(word, new, self.language)
-            if not self.tables.lookup(surface, folded):
-                return []
-        return hits
+        _lem, surface, folded_ref = shape(word, ref, self.language)
+        _lem, _surface, folded_new = shape(word, new, self.language)
+        matched = self.tables.lookup(surface, folded_ref)
+        if matched & self.signal_ids:
+            self.signal_words.add(word)
+        return hits if matched != self.tables.lookup(surface, folded_new) else []
 
-    def run(self, words: Sequence[str], log: bool = True) -> dict[str, str]:
-        todo: Sequence[str] = words
+    def display_differs(self, word: str) -> list[str]:
+        """Keys to add so that a signal word gets the lemma the full dictionary gives."""
+        ref, hits = self._reference_lemma(word)
+        return hits if lemma_with(self._shown, word) != ref else []
+
+    def is_signal_word(self, word: str) -> bool:
+        ref, _hits = self._reference_lemma(word)
+        _lem, surface, folded = shape(word, ref, self.language)
+        return bool(self.signal_tables.lookup(surface, folded))
+
+    def run(self, words: Sequence[str]) -> None:
+        self._rounds("match", words, words, self.match_differs, self.table)
+        # Display entries change no match (matching never reads them), only the lemmas shown.
+        signal_words = [w for w in words if w in self.signal_words or self.is_signal_word(w)]
+        self._rounds("display", signal_words, signal_words, self.display_differs, self.display)
+
+    def _rounds(
+        self,
+        name: str,
+        first: Sequence[str],
+        words: Sequence[str],
+        differs: Callable[[str], list[str]],
+        target: dict[str, str],
+    ) -> None:
+        todo: Sequence[str] = first
         round_ = 0
         while todo:
             round_ += 1
             started = time.perf_counter()
             added: set[str] = set()
             for word in todo:
-                for key in self.differs(word):
-                    if key not in self.table:
-                        self.table[key] = dict.__getitem__(self.dictionary, key)
+                for key in differs(word):
+                    if key not in self.table and key not in self.display:
+                        target[key] = dict.__getitem__(self.dictionary, key)
                         added.add(key.lower())
-            if log:
-                print(
-                    f"{self.language}: round {round_}: {len(todo)} words checked, {len(added)} entries added,"
-                    f" {len(self.table)} in all ({time.perf_counter() - started:.0f} s)",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            print(
+                f"{self.language} {name}: round {round_}: {len(todo)} words checked, {len(added)} entries"
+                f" added, {len(target)} in all ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
             todo = [w for w in words if _touches(w, added)] if added else []
-        return self.table
 
 
 def _touches(word: str, keys: set[str]) -> bool:
@@ -184,14 +238,19 @@ def build_language(language: str, rules: Sequence[Rule] | None = None, out_dir: 
     rules = default_rules() if rules is None else rules
     alternatives = rule_alternatives(rules, language)
     dictionary = full_dictionary(language)
+    builder = _Builder(language, dictionary, alternatives, rules)
     words = test_words(language, dictionary.keys(), _extra_words(language))
-    table = _Builder(language, dictionary, PatternTables(alternatives)).run(words)
+    builder.run(words)
+    table, display = builder.table, builder.display
     header = {"language": language, "simplemma": version("simplemma"), "entries": str(len(table))}
     table_path(language, out_dir).write_bytes(encode_table(table, header))
+    display_header = {**header, "entries": str(len(display))}
+    display_path(language, out_dir).write_bytes(encode_table(display, display_header, pairs=True))
     return {
         "fingerprint": fingerprint(alternatives),
         "alternatives": sorted(coverage_key(a) for a in alternatives if not a.surface_only),
         "entries": len(table),
+        "display_entries": len(display),
         "dictionary_entries": len(dictionary),
         "test_words": len(words),
     }
@@ -205,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(args.languages) - set(LANGUAGES)
     if unknown:
         parser.error(f"unknown languages {sorted(unknown)}")
-    coverage_file = DATA_DIR / COVERAGE
+    coverage_file = COVERAGE_PATH
     coverage = json.loads(coverage_file.read_text()) if coverage_file.is_file() else {"languages": {}}
     DATA_DIR.mkdir(exist_ok=True)
     # Biggest first, so that two jobs finish at about the same time.
@@ -213,7 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for language, info in zip(order, pool.map(build_language, order), strict=True):
             coverage["languages"][language] = info
-            print(f"{language}: {info['entries']} of {info['dictionary_entries']} entries kept", file=sys.stderr)
+            print(
+                f"{language}: {info['entries']} of {info['dictionary_entries']} entries kept", file=sys.stderr
+            )
     coverage["simplemma"] = version("simplemma")
     coverage["languages"] = dict(sorted(coverage["languages"].items()))
     coverage_file.write_text(json.dumps(coverage, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexicon import detect_language, forms
+from .lexicon import detect_language
 from .matcher import Match, RuleSet
 from .model import (
     DEFAULT_LEVEL,
@@ -104,7 +104,7 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
         previous = sentences[i - 1] if i else None
         for signal in sentence.signals:
             effect, cue = _judge(signal, sentence, previous, not_urgent)
-            reasons.append(_reason(signal, sentence, effect, cue, detected))
+            reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
     body_reasons = list(reasons)
     for sentence in subject_sentences:
         for signal in sentence.signals:
@@ -112,7 +112,7 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
             if effect == RAISE and signal.rule.level in ("urgent", "high"):
                 tokens = [sentence.tokens[i] for i in signal.indices]
                 effect, cue = _echo_body(signal, tokens, body_reasons, sentences)
-            reasons.append(_reason(signal, sentence, effect, cue, detected))
+            reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
 
     raised = [lvl for r in reasons if (lvl := r.effective_level) is not None]
     priority = max(raised, key=level_rank) if raised else DEFAULT_LEVEL
@@ -267,9 +267,12 @@ def _label(cue: Match, s: _Sentence) -> str:
     return f"{cue.rule.id} '{_words(cue, s)}'"
 
 
-def _reason(signal: Match, s: _Sentence, effect: str, cue: str, detected: str | None) -> Reason:
+def _reason(
+    signal: Match, s: _Sentence, effect: str, cue: str, detected: str | None, ruleset: RuleSet
+) -> Reason:
     language = signal.rule.language if signal.rule.language in LANGUAGES else (detected or signal.language)
-    lemmas = tuple(forms(s.tokens[i].text, signal.language)[0] for i in signal.indices)
+    lexicon = ruleset.lexicon(signal.language)
+    lemmas = tuple(lexicon.shown_forms(s.tokens[i].text)[0] for i in signal.indices)
     assert signal.rule.level is not None
     where = f"[subject] {s.text}" if s.is_subject else s.text
     return Reason(signal.rule.id, signal.rule.level, language, _words(signal, s), lemmas, where, effect, cue)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .lexicon import forms
+from .lexicon import Lexicon, lexicon_for
 from .model import ANY_LANGUAGE, LANGUAGES, SIGNAL, Rule, level_rank
 from .text import Token, fold
 
@@ -79,15 +79,21 @@ class RuleSet:
             raise ValueError(f"duplicate rule ids: {duplicates}")
         self._alt_ids: dict[Alternative, int] = {}
         self._phrases: list[Phrase] = []
+        # Lemma patterns per rule language, for the lexicon that must cover them.
+        self._lemma_patterns: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for index, rule in enumerate(self.rules):
             for pattern in (*rule.terms, *rule.phrases):
-                elements = tuple(
-                    frozenset(self._alt_id(parse_alternative(alt)) for alt in word.split("|"))
-                    for word in pattern.split()
-                )
-                self._phrases.append(Phrase(index, pattern, elements, rule.gap))
+                elements = []
+                for word in pattern.split():
+                    alternatives = [parse_alternative(alt) for alt in word.split("|")]
+                    elements.append(frozenset(self._alt_id(alt) for alt in alternatives))
+                    self._lemma_patterns[rule.language].update(
+                        (alt.mode, alt.text) for alt in alternatives if not alt.surface_only
+                    )
+                self._phrases.append(Phrase(index, pattern, tuple(elements), rule.gap))
         self._tables = PatternTables(self._alt_ids)
         self._first: dict[str, dict[int, list[Phrase]]] = {}
+        self._lexicons: dict[str, Lexicon] = {}
         self._word_cache: dict[tuple[str, str], frozenset[int]] = {}
 
     def _alt_id(self, alt: Alternative) -> int:
@@ -108,13 +114,22 @@ class RuleSet:
             self._first[language] = index = dict(index)
         return index
 
+    def lexicon(self, language: str) -> Lexicon:
+        """The lemmas used for ``language`` (the shipped tables unless an admin's new pattern needs
+        more, see :func:`.lexicon.lexicon_for`)."""
+        found = self._lexicons.get(language)
+        if found is None:
+            patterns = self._lemma_patterns[language] | self._lemma_patterns[ANY_LANGUAGE]
+            found = self._lexicons[language] = lexicon_for(language, patterns)
+        return found
+
     def word_ids(self, word: str, language: str) -> frozenset[int]:
         key = (word, language)
         found = self._word_cache.get(key)
         if found is None:
-            _lemma, surface, folded_lemma = forms(word, language)
+            _lemma, surface, folded_lemma = self.lexicon(language).forms(word)
             found = self._tables.lookup(surface, folded_lemma)
-            if len(self._word_cache) > 200_000:
+            if len(self._word_cache) > 65_536:
                 self._word_cache.clear()
             self._word_cache[key] = found
         return found
@@ -197,15 +212,19 @@ class PatternTables:
                 self.contains[table].append((alt.text, alt_id))
 
     def lookup(self, surface: str, folded_lemma: str) -> frozenset[int]:
+        """Ids of the alternatives matched by a word (its folded surface form or folded lemma)."""
         found: list[int] = []
-        for form, tables in ((surface, (False, True)), (folded_lemma, (False,))):
-            for table in tables:
-                found.extend(self.exact[table].get(form, ()))
-                for length, entries in self.prefix[table].items():
-                    if len(form) >= length:
-                        found.extend(entries.get(form[:length], ()))
-                for length, entries in self.suffix[table].items():
-                    if len(form) >= length:
-                        found.extend(entries.get(form[-length:], ()))
-                found.extend(alt_id for text, alt_id in self.contains[table] if text in form)
+        self._find(surface, False, found)
+        self._find(surface, True, found)
+        self._find(folded_lemma, False, found)
         return frozenset(found)
+
+    def _find(self, form: str, table: bool, found: list[int]) -> None:
+        found.extend(self.exact[table].get(form, ()))
+        for length, entries in self.prefix[table].items():
+            if len(form) >= length:
+                found.extend(entries.get(form[:length], ()))
+        for length, entries in self.suffix[table].items():
+            if len(form) >= length:
+                found.extend(entries.get(form[-length:], ()))
+        found.extend(alt_id for text, alt_id in self.contains[table] if text in form)

@@ -18,6 +18,7 @@ from flask_socketio import emit, join_room, leave_room
 
 from ticketdesk.accounts.models import Agent
 from ticketdesk.accounts.service import agent_for_token
+from ticketdesk.accounts.sessions import session_expired
 from ticketdesk.contacts.models import Contact
 from ticketdesk.extensions import db, socketio
 from ticketdesk.ports.clock import utcnow
@@ -49,7 +50,7 @@ def authenticate(auth: Any) -> Who | None:
             return Who("agent", found.id, found.name, is_admin=found.is_admin)
         return None
     contact_id = session.get("contact_id")
-    if contact_id:
+    if contact_id and not session_expired(session, utcnow()):
         contact = db.session.get(Contact, contact_id)
         if contact is not None and contact.active and contact.technical:
             return Who("contact", contact.id, contact.name, organization_id=contact.organization_id)
@@ -103,7 +104,10 @@ def on_join(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "unauthorized"}
     if not may_join(db.session, who, room):
         return {"ok": False, "error": "forbidden", "room": room if isinstance(room, str) else None}
-    join_room(room)
+    try:
+        join_room(room)
+    except KeyError:  # the browser left before its join was handled
+        return {"ok": False, "error": "gone"}
     parsed = parse_room(room)
     if who.is_agent and parsed and parsed[0] == "ticket":
         number = int(parsed[1])

@@ -65,11 +65,12 @@ def _touch(ticket: Ticket, now: datetime) -> None:
     ticket.version = (ticket.version or 0) + 1
 
 
-def _updated(session: Session, ticket: Ticket, changes: dict[str, Any]) -> None:
+def _updated(session: Session, ticket: Ticket, changes: dict[str, Any], *, client_visible: bool = True) -> None:
     publish(
         session, "ticket.updated",
         {"number": ticket.number, "changes": changes, "version": ticket.version, "updated_at": iso(ticket.updated_at)},
-        ticket_rooms(number=ticket.number, queue_slug=ticket.queue.slug, organization_id=ticket.organization_id),
+        ticket_rooms(number=ticket.number, queue_slug=ticket.queue.slug, organization_id=ticket.organization_id,
+                     client_visible=client_visible),
     )
 
 
@@ -179,7 +180,7 @@ def add_agent_message(
     if kind == "reply":
         effects.on_agent_reply(session, ticket, msg, agent, now=now, sms_recipients=sms_recipients)
     _touch(ticket, now)
-    _updated(session, ticket, {"last_message": msg.id})
+    _updated(session, ticket, {"last_message": msg.id}, client_visible=kind == "reply")  # a note stays internal
     return msg
 
 

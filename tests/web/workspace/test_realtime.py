@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from tests.web.workspace.helpers import login
+from ticketdesk.accounts.sessions import new_session_data
+from ticketdesk.ports.clock import utcnow
 
 
 def _sio(app: Any, **kw: Any) -> Any:
@@ -37,7 +39,7 @@ def agent_sio(app: Any, agent: Any, make_token: Any) -> Any:
 def _portal(app: Any, contact: Any) -> Any:
     http = app.test_client()
     with http.session_transaction() as sess:
-        sess["contact_id"] = contact.id
+        sess.update(new_session_data(contact, utcnow()))
     client = _sio(app, flask_test_client=http)
     assert client.is_connected()
     return client
@@ -118,7 +120,7 @@ def test_removed_contact_cannot_connect(app: Any, make_contact: Any) -> None:
     db.session.commit()
     http = app.test_client()
     with http.session_transaction() as sess:
-        sess["contact_id"] = contact.id
+        sess.update(new_session_data(contact, utcnow()))
     assert not _sio(app, flask_test_client=http).is_connected()
 
 
