@@ -30,13 +30,17 @@ from ticketdesk.intake.store import Envelope  # noqa: E402
 from ticketdesk.paths import migrations_dir  # noqa: E402
 from ticketdesk.settings import load_settings  # noqa: E402
 
-WORDS = ("server disk network backup database certificate customer invoice restart latency mail queue "
-         "storage firewall upgrade memory cluster replica outage monitoring").split()
+WORDS = (
+    "server disk network backup database certificate customer invoice restart latency mail queue "
+    "storage firewall upgrade memory cluster replica outage monitoring"
+).split()
 
 
 def body(rng: random.Random, sentences: int) -> str:
-    return "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))).capitalize() + "."
-                       for _ in range(sentences))
+    return "\n\n".join(
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))).capitalize() + "."
+        for _ in range(sentences)
+    )
 
 
 def message(rng: random.Random, i: int, contacts: list[str], numbers: list[int]) -> bytes:
@@ -51,11 +55,16 @@ def message(rng: random.Random, i: int, contacts: list[str], numbers: list[int])
     msg["Message-ID"] = f"<{uuid.uuid4().hex}@client.test>"
     text = body(rng, rng.randint(2, 6))
     msg.set_content(text)
-    msg.add_alternative("<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</body></html>",
-                        subtype="html")
+    msg.add_alternative(
+        "<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</body></html>", subtype="html"
+    )
     if rng.random() < 0.2:
-        msg.add_attachment(os.urandom(rng.randint(2_000, 40_000)), maintype="application", subtype="octet-stream",
-                           filename=f"log-{i}.bin")
+        msg.add_attachment(
+            os.urandom(rng.randint(2_000, 40_000)),
+            maintype="application",
+            subtype="octet-stream",
+            filename=f"log-{i}.bin",
+        )
     return msg.as_bytes()
 
 
@@ -66,11 +75,15 @@ def rss_mib() -> float:
 
 def run(database_url: str, count: int, label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings({
-            "TICKETDESK_INSTANCE_PATH": tmp, "TICKETDESK_DATABASE_URL": database_url,
-            "TICKETDESK_SECRET_KEY": "bench", "TICKETDESK_LOG_LEVEL": "ERROR",
-            "TICKETDESK_SUPPORT_ADDRESSES": "support@support.test=support",
-        })
+        settings = load_settings(
+            {
+                "TICKETDESK_INSTANCE_PATH": tmp,
+                "TICKETDESK_DATABASE_URL": database_url,
+                "TICKETDESK_SECRET_KEY": "bench",
+                "TICKETDESK_LOG_LEVEL": "ERROR",
+                "TICKETDESK_SUPPORT_ADDRESSES": "support@support.test=support",
+            }
+        )
         app = create_app(settings)
         with app.app_context():
             upgrade(directory=str(migrations_dir()))
@@ -80,10 +93,15 @@ def run(database_url: str, count: int, label: str) -> None:
             ensure_queues(db.session, settings.support_addresses)
             contacts = []
             for o in range(20):
-                org = create_organization(db.session, name=f"Org {o}", client_number=f"B{o}", sender_policy="trust_relay")
+                org = create_organization(
+                    db.session, name=f"Org {o}", client_number=f"B{o}", sender_policy="trust_relay"
+                )
                 for c in range(5):
-                    contacts.append(create_contact(db.session, org, name=f"C{o}.{c}",
-                                                   emails=[f"c{c}@org{o}.test"]).emails[0].address)
+                    contacts.append(
+                        create_contact(db.session, org, name=f"C{o}.{c}", emails=[f"c{c}@org{o}.test"])
+                        .emails[0]
+                        .address
+                    )
             db.session.commit()
         rng = random.Random(42)
         numbers: list[int] = []
@@ -103,9 +121,11 @@ def run(database_url: str, count: int, label: str) -> None:
                     marks[i + 1] = rss_mib()
         elapsed = time.perf_counter() - start
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{label:10} {count:6} messages  {count / elapsed:8.1f} msg/s  "
-              + "  ".join(f"RSS after {k}: {v:.0f} MiB" for k, v in sorted(marks.items()))
-              + f"  (process peak {peak_rss:.0f} MiB)")
+        print(
+            f"{label:10} {count:6} messages  {count / elapsed:8.1f} msg/s  "
+            + "  ".join(f"RSS after {k}: {v:.0f} MiB" for k, v in sorted(marks.items()))
+            + f"  (process peak {peak_rss:.0f} MiB)"
+        )
         with app.app_context():
             db.engine.dispose()
 
@@ -113,7 +133,9 @@ def run(database_url: str, count: int, label: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=int(os.environ.get("BENCH_N", "3000")))
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/postgres"))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/postgres")
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{tmp}/bench.sqlite3", args.n, "sqlite")
@@ -121,7 +143,9 @@ def main() -> None:
         from sqlalchemy import create_engine, text
 
         name = f"td_bench_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            args.postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:

@@ -49,8 +49,9 @@ socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 def _fresh_postgres(base_url: str) -> tuple[str, str]:
     url = make_url(base_url)
     name = f"{url.database or 'ticketdesk'}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres", drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        url.set(database="postgres", drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -58,8 +59,10 @@ def _fresh_postgres(base_url: str) -> tuple[str, str]:
 
 
 def _drop_postgres(base_url: str, name: str) -> None:
-    admin = create_engine(make_url(base_url).set(database="postgres", drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(base_url).set(database="postgres", drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -72,7 +75,7 @@ def make_test_settings(instance: Path, database_url: str, **extra: Any) -> Setti
         "TICKETDESK_SECRET_KEY": "test-secret-key-not-for-production",
         "TICKETDESK_PUBLIC_URL": "http://127.0.0.1:5000",
         "TICKETDESK_SUPPORT_ADDRESSES": "support@support.test=support,datacenter@support.test=datacenter,"
-                                        "consulting@support.test=consulting",
+        "consulting@support.test=consulting",
         "TICKETDESK_MAIL_FROM": "support@support.test",
         "TICKETDESK_SMS_WEBHOOK_SECRET": "sms-webhook-secret",
         "TICKETDESK_CTI_TOKEN": "cti-token",
@@ -126,11 +129,13 @@ def _empty_tables(app: Flask) -> None:
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                conn.execute(
+                    text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                )
             else:
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 for table in reversed(tables):
-                    conn.exec_driver_sql(f'DELETE FROM "{table}"')
+                    conn.exec_driver_sql(f'DELETE FROM "{table}"')  # noqa: S608  (our own table names)
                 if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first():
                     conn.exec_driver_sql("DELETE FROM sqlite_sequence")
 

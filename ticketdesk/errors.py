@@ -64,8 +64,10 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz" or (
-        request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith("/api/")
+        or request.path == "/healthz"
+        or (request.accept_mimetypes.best == "application/json")
     )
 
 

@@ -21,5 +21,6 @@ def healthz() -> Any:
     except Exception as err:  # reported, not raised: a health check must answer
         database = f"error: {type(err).__name__}"
     status = 200 if database == "ok" else 503
-    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database,
-                    "version": __version__}), status
+    return jsonify(
+        {"status": "ok" if status == 200 else "degraded", "database": database, "version": __version__}
+    ), status

@@ -227,7 +227,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     public_url = _url("PUBLIC_URL", raw["PUBLIC_URL"], ("http", "https"))
     log_level = str(raw["LOG_LEVEL"]).upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw['LOG_LEVEL']!r}")
+        raise SettingsError(
+            f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw['LOG_LEVEL']!r}"
+        )
     region = str(raw["DEFAULT_REGION"]).upper()
     if len(region) != 2 or not region.isalpha():
         raise SettingsError(f"{PREFIX}DEFAULT_REGION must be a two-letter country code, not {region!r}")
@@ -249,7 +251,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         public_url=(public_url or "http://127.0.0.1:5000").rstrip("/"),
         support_addresses=parse_support_addresses(raw["SUPPORT_ADDRESSES"]),
         smtp_url=_url("SMTP_URL", raw["SMTP_URL"], ("smtp", "smtps", "lmtp", "mbox")),
-        smtp_fallback_url=_url("SMTP_FALLBACK_URL", raw["SMTP_FALLBACK_URL"], ("smtp", "smtps", "lmtp", "mbox")),
+        smtp_fallback_url=_url(
+            "SMTP_FALLBACK_URL", raw["SMTP_FALLBACK_URL"], ("smtp", "smtps", "lmtp", "mbox")
+        ),
         mail_from=mail_from,
         intake_host=str(raw["INTAKE_HOST"]),
         intake_port=_int("INTAKE_PORT", raw["INTAKE_PORT"]),

@@ -36,7 +36,9 @@ def test_autoclose_after_exact_window(app: Any, make_ticket: Any, agent: Any) ->
         run_once(app)
         closed = _reload(ticket.number)
         assert closed.status == "closed" and closed.closed_at is not None
-        last = db.session.scalars(db.select(db.text("kind FROM ticket_events ORDER BY id DESC LIMIT 1"))).first()
+        last = db.session.scalars(
+            db.select(db.text("kind FROM ticket_events ORDER BY id DESC LIMIT 1"))
+        ).first()
         assert last == "status.closed"
 
 
@@ -58,7 +60,9 @@ def test_scheduled_ticket_returns_on_its_date(app: Any, make_ticket: Any, agent:
     with time_machine.travel(START, tick=False) as traveller:
         ticket = make_ticket(now=START)
         due = START + timedelta(days=2)
-        service.change_status(db.session, ticket, "scheduled", ActorRef.agent(agent), now=START, scheduled_for=due)
+        service.change_status(
+            db.session, ticket, "scheduled", ActorRef.agent(agent), now=START, scheduled_for=due
+        )
         db.session.commit()
         traveller.move_to(due - timedelta(minutes=1))
         run_once(app)
@@ -75,7 +79,9 @@ def test_client_reply_reopens_only_inside_window(app: Any, make_ticket: Any, age
     db.session.commit()
     contact = ticket.requester
     msg = service.NewMessage(text="Still broken!", from_addr=contact.primary_email)
-    service.add_client_message(db.session, ticket, contact, msg, now=START + timedelta(days=13, hours=23, minutes=59))
+    service.add_client_message(
+        db.session, ticket, contact, msg, now=START + timedelta(days=13, hours=23, minutes=59)
+    )
     db.session.commit()
     reopened = _reload(ticket.number)
     # back to its owner when routing assigned one, else to the shared queue
@@ -83,10 +89,14 @@ def test_client_reply_reopens_only_inside_window(app: Any, make_ticket: Any, age
     assert reopened.resolved_at is None
 
     ticket = _reload(ticket.number)
-    service.change_status(db.session, ticket, "resolved", ActorRef.agent(agent), now=START + timedelta(days=14))
+    service.change_status(
+        db.session, ticket, "resolved", ActorRef.agent(agent), now=START + timedelta(days=14)
+    )
     db.session.commit()
     with pytest.raises(ReopenWindowPassed):
-        service.add_client_message(db.session, ticket, contact, msg, now=START + timedelta(days=28, minutes=1))
+        service.add_client_message(
+            db.session, ticket, contact, msg, now=START + timedelta(days=28, minutes=1)
+        )
     db.session.rollback()
     assert _reload(ticket.number).status == "resolved"
 
@@ -97,8 +107,13 @@ def test_waiting_ticket_goes_back_when_client_replies(app: Any, make_ticket: Any
     db.session.commit()
     assert _reload(ticket.number).sla_paused_since == START
     ticket = _reload(ticket.number)
-    service.add_client_message(db.session, ticket, ticket.requester,
-                               service.NewMessage(text="Here is the info"), now=START + timedelta(hours=2))
+    service.add_client_message(
+        db.session,
+        ticket,
+        ticket.requester,
+        service.NewMessage(text="Here is the info"),
+        now=START + timedelta(hours=2),
+    )
     db.session.commit()
     back = _reload(ticket.number)
     assert back.status == ("in_progress" if back.assignee_id else "queued")

@@ -34,7 +34,9 @@ def _check(tmp_path: Path, url: str) -> None:
         with db.engine.connect() as conn:
             from ticketdesk.db.base import include_object
 
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations drifted apart: {diff}"
         downgrade(directory=directory, revision="base")

@@ -50,13 +50,21 @@ def test_postgres_urls_use_psycopg3(tmp_path: Path) -> None:
 
 def test_support_addresses() -> None:
     assert parse_support_addresses("Support@X.test=support; datacenter@x.test=dc") == {
-        "support@x.test": "support", "datacenter@x.test": "dc"}
+        "support@x.test": "support",
+        "datacenter@x.test": "dc",
+    }
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "TICKETDESK_INSTANCE_PATH": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "-m", "ticketdesk", *args], capture_output=True, text=True, env=full,
-                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    return subprocess.run(
+        [sys.executable, "-m", "ticketdesk", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 def test_serve_with_a_bad_variable_prints_one_line(tmp_path: Path) -> None:
@@ -75,7 +83,17 @@ def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
 
 def test_help_lists_every_subcommand(tmp_path: Path) -> None:
     out = _cli(tmp_path, "--help").stdout
-    for command in ("serve", "ingest", "smtpd", "imap-poll", "worker", "priority", "demo", "create-admin", "token"):
+    for command in (
+        "serve",
+        "ingest",
+        "smtpd",
+        "imap-poll",
+        "worker",
+        "priority",
+        "demo",
+        "create-admin",
+        "token",
+    ):
         assert command in out
 
 

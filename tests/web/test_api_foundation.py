@@ -53,20 +53,31 @@ def test_tokens_are_stored_hashed(api: ApiClient) -> None:
 
 
 def test_organizations_and_contacts_crud(api: ApiClient) -> None:
-    resp = api.post("/organizations", {"name": "ACME s.r.o.", "client_number": "C777", "pin": "1234",
-                                       "services": ["dedicated-servers"]})
+    resp = api.post(
+        "/organizations",
+        {"name": "ACME s.r.o.", "client_number": "C777", "pin": "1234", "services": ["dedicated-servers"]},
+    )
     assert resp.status_code == 201
     org = resp.get_json()
-    assert org["name"] == "ACME s.r.o." and org["pin_set"] is True and org["services"] == ["dedicated-servers"]
+    assert (
+        org["name"] == "ACME s.r.o." and org["pin_set"] is True and org["services"] == ["dedicated-servers"]
+    )
     assert "pin" not in org and "pin_hash" not in org
 
-    resp = api.post(f"/organizations/{org['id']}/contacts", {
-        "name": "Jana", "emails": ["Jana@ACME.example", "jana2@acme.example"], "phones": ["601 123 456"],
-    })
+    resp = api.post(
+        f"/organizations/{org['id']}/contacts",
+        {
+            "name": "Jana",
+            "emails": ["Jana@ACME.example", "jana2@acme.example"],
+            "phones": ["601 123 456"],
+        },
+    )
     assert resp.status_code == 201
     contact = resp.get_json()
     assert contact["emails"] == ["jana@acme.example", "jana2@acme.example"]
-    assert contact["phones"] == ["+420601123456"] and contact["technical"] is True and contact["active"] is True
+    assert (
+        contact["phones"] == ["+420601123456"] and contact["technical"] is True and contact["active"] is True
+    )
 
     assert api.get(f"/contacts/{contact['id']}").get_json()["name"] == "Jana"
     resp = api.patch(f"/contacts/{contact['id']}", {"phones": ["+420 777 000 111"], "name": "Jana D."})
@@ -81,10 +92,18 @@ def test_organizations_and_contacts_crud(api: ApiClient) -> None:
 def test_contact_validation(api: ApiClient, make_org: Any) -> None:
     org = make_org()
     _error(api.post(f"/organizations/{org.id}/contacts", {"name": "X", "emails": ["not-an-address"]}), 422)
-    _error(api.post(f"/organizations/{org.id}/contacts", {"name": "X", "emails": ["x@a.test"],
-                                                          "phones": ["12"]}), 422)
+    _error(
+        api.post(
+            f"/organizations/{org.id}/contacts", {"name": "X", "emails": ["x@a.test"], "phones": ["12"]}
+        ),
+        422,
+    )
     api.post(f"/organizations/{org.id}/contacts", {"name": "X", "emails": ["x@a.test"]})
-    _error(api.post(f"/organizations/{org.id}/contacts", {"name": "Y", "emails": ["X@A.test"]}), 409, "email_taken")
+    _error(
+        api.post(f"/organizations/{org.id}/contacts", {"name": "Y", "emails": ["X@A.test"]}),
+        409,
+        "email_taken",
+    )
     _error(api.post("/organizations", {"name": "Dup", "client_number": org.client_number}), 409)
 
 
@@ -112,8 +131,15 @@ def test_not_found_is_404(api: ApiClient) -> None:
 
 def test_ticket_create_detail_and_history(api: ApiClient, make_contact: Any) -> None:
     contact = make_contact(email="jana@acme.test")
-    resp = api.post("/tickets", {"requester_email": "JANA@acme.test", "subject": "Certificate renewal",
-                                 "text": "Our certificate expires next week.", "cc": ["boss@acme.test"]})
+    resp = api.post(
+        "/tickets",
+        {
+            "requester_email": "JANA@acme.test",
+            "subject": "Certificate renewal",
+            "text": "Our certificate expires next week.",
+            "cc": ["boss@acme.test"],
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     ticket = resp.get_json()
     assert ticket["status"] == "queued" and ticket["queue"] == "support"
@@ -130,14 +156,23 @@ def test_ticket_create_detail_and_history(api: ApiClient, make_contact: Any) -> 
 def test_ticket_create_validation(api: ApiClient, make_contact: Any) -> None:
     inactive = make_contact(active=False)
     _error(api.post("/tickets", {"subject": "x", "text": "y"}), 422)
-    _error(api.post("/tickets", {"requester_email": "nobody@x.test", "subject": "x", "text": "y"}), 422,
-           "unknown_contact")
-    _error(api.post("/tickets", {"requester_id": inactive.id, "subject": "x", "text": "y"}), 422,
-           "not_technical_contact")
+    _error(
+        api.post("/tickets", {"requester_email": "nobody@x.test", "subject": "x", "text": "y"}),
+        422,
+        "unknown_contact",
+    )
+    _error(
+        api.post("/tickets", {"requester_id": inactive.id, "subject": "x", "text": "y"}),
+        422,
+        "not_technical_contact",
+    )
     _error(api.post("/tickets", {"requester_id": inactive.id, "subject": "", "text": "y"}), 422)
     contact = make_contact()
-    _error(api.post("/tickets", {"requester_id": contact.id, "subject": "x", "text": "y", "queue": "nope"}), 422,
-           "unknown_queue")
+    _error(
+        api.post("/tickets", {"requester_id": contact.id, "subject": "x", "text": "y", "queue": "nope"}),
+        422,
+        "unknown_queue",
+    )
 
 
 def test_status_changes_and_errors(api: ApiClient, make_ticket: Any) -> None:
@@ -146,8 +181,12 @@ def test_status_changes_and_errors(api: ApiClient, make_ticket: Any) -> None:
     assert resp.status_code == 200 and resp.get_json()["status"] == "in_progress"
     _error(api.post(f"/tickets/{number}/status", {"status": "done"}), 422, "unknown_status")
     _error(api.post(f"/tickets/{number}/status", {"status": "scheduled"}), 422)
-    _error(api.post(f"/tickets/{number}/status", {"status": "scheduled", "scheduled_for": "2020-01-01T00:00:00Z"}),
-           422)
+    _error(
+        api.post(
+            f"/tickets/{number}/status", {"status": "scheduled", "scheduled_for": "2020-01-01T00:00:00Z"}
+        ),
+        422,
+    )
     assert api.post(f"/tickets/{number}/status", {"status": "resolved"}).status_code == 200
     assert api.post(f"/tickets/{number}/status", {"status": "closed"}).status_code == 200
     err = _error(api.post(f"/tickets/{number}/status", {"status": "queued"}), 409, "transition_not_allowed")
@@ -161,7 +200,9 @@ def test_status_changes_and_errors(api: ApiClient, make_ticket: Any) -> None:
 
 def test_internal_note_is_recorded(api: ApiClient, make_ticket: Any) -> None:
     number = make_ticket().number
-    resp = api.post(f"/tickets/{number}/messages", {"kind": "note", "text": "Customer called, waiting on DC."})
+    resp = api.post(
+        f"/tickets/{number}/messages", {"kind": "note", "text": "Customer called, waiting on DC."}
+    )
     assert resp.status_code == 201 and resp.get_json()["direction"] == "note"
     resp = api.post(f"/tickets/{number}/notes", {"text": "Second note"})
     assert resp.status_code == 201

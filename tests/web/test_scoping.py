@@ -39,12 +39,23 @@ def test_contact_cannot_change_another_organisation(client: Any, make_contact: A
     _as_contact(client, mine)
     token = _csrf(client)
     headers = {"X-CSRFToken": token}
-    assert client.patch(f"/api/v1/contacts/{other.id}", json={"name": "pwned"}, headers=headers).status_code == 404
+    assert (
+        client.patch(f"/api/v1/contacts/{other.id}", json={"name": "pwned"}, headers=headers).status_code
+        == 404
+    )
     assert client.delete(f"/api/v1/contacts/{other.id}", headers=headers).status_code == 404
-    resp = client.post(f"/api/v1/tickets/{their_ticket.number}/messages", json={"text": "hi"}, headers=headers)
+    resp = client.post(
+        f"/api/v1/tickets/{their_ticket.number}/messages", json={"text": "hi"}, headers=headers
+    )
     assert resp.status_code == 404
-    assert client.post(f"/api/v1/organizations/{other.organization_id}/contacts",
-                       json={"name": "x", "emails": ["x@evil.test"]}, headers=headers).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/organizations/{other.organization_id}/contacts",
+            json={"name": "x", "emails": ["x@evil.test"]},
+            headers=headers,
+        ).status_code
+        == 404
+    )
 
 
 def test_session_writes_need_csrf(client: Any, make_contact: Any, make_ticket: Any) -> None:

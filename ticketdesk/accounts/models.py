@@ -34,7 +34,7 @@ class Agent(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    queues: Mapped[list["Queue"]] = relationship(secondary=agent_queues, lazy="selectin")  # noqa: F821
+    queues: Mapped[list[Queue]] = relationship(secondary=agent_queues, lazy="selectin")  # noqa: F821
 
     @property
     def is_admin(self) -> bool:

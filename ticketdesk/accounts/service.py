@@ -43,8 +43,15 @@ def find_agent(session: Session, email: str) -> Agent | None:
     return session.scalar(select(Agent).where(func.lower(Agent.email) == email.strip().lower()))
 
 
-def create_agent(session: Session, *, email: str, name: str, password: str | None = None, role: str = "agent",
-                 queues: list | None = None) -> Agent:
+def create_agent(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    role: str = "agent",
+    queues: list | None = None,
+) -> Agent:
     email = normalize_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}")
@@ -52,8 +59,12 @@ def create_agent(session: Session, *, email: str, name: str, password: str | Non
         raise Conflict(f"an agent with {email} exists", code="agent_exists")
     if password is not None and len(password) < 8:
         raise ValidationFailed("the password must have at least 8 characters")
-    agent = Agent(email=email, name=name or email.split("@")[0], role=role,
-                  password_hash=hash_secret(password) if password else None)
+    agent = Agent(
+        email=email,
+        name=name or email.split("@")[0],
+        role=role,
+        password_hash=hash_secret(password) if password else None,
+    )
     if queues:
         agent.queues = list(queues)
     session.add(agent)
@@ -76,7 +87,9 @@ def create_token(session: Session, agent: Agent, *, name: str = "", now: datetim
     secret = secrets.token_urlsafe(32)
     prefix = secrets.token_hex(4)
     token = f"td_{prefix}_{secret}"
-    session.add(ApiToken(agent_id=agent.id, name=name, prefix=prefix, token_hash=_token_hash(token), created_at=now))
+    session.add(
+        ApiToken(agent_id=agent.id, name=name, prefix=prefix, token_hash=_token_hash(token), created_at=now)
+    )
     session.flush()
     return token
 

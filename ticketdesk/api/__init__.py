@@ -9,8 +9,16 @@ from ticketdesk.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # bearer tokens; browser-session writes are CSRF-checked in api.auth
 
-PUBLIC_ENDPOINTS = {"api.openapi", "api.cti_events", "api.phone_lookup", "api.phone_ivr_verify",
-                    "api.sms_status", "api.sms_inbound", "api.sms_twilio_status", "api.sms_twilio_inbound"}
+PUBLIC_ENDPOINTS = {
+    "api.openapi",
+    "api.cti_events",
+    "api.phone_lookup",
+    "api.phone_ivr_verify",
+    "api.sms_status",
+    "api.sms_inbound",
+    "api.sms_twilio_status",
+    "api.sms_twilio_inbound",
+}
 # Webhooks authenticate themselves (HMAC signature or their own token) and add themselves here.
 
 

@@ -33,7 +33,8 @@ def body(model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as err:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in err.errors(include_url=False)
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in err.errors(include_url=False)
         ]
         summary = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details)
         raise ValidationFailed(f"invalid request body: {summary}", details=details) from None

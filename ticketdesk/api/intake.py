@@ -21,11 +21,18 @@ def intake_log() -> Any:
     require_staff()
     cursor = decode_cursor(request.args.get("cursor"))
     rows, next_id = queries.intake_page(
-        db.session, disposition=request.args.get("disposition") or None, status=request.args.get("status") or None,
-        before_id=cursor.get("id") if cursor else None, limit=limit_arg(),
+        db.session,
+        disposition=request.args.get("disposition") or None,
+        status=request.args.get("status") or None,
+        before_id=cursor.get("id") if cursor else None,
+        limit=limit_arg(),
     )
-    return jsonify({"items": queries.page_dicts(db.session, rows),
-                    "next": encode_cursor({"id": next_id}) if next_id else None})
+    return jsonify(
+        {
+            "items": queries.page_dicts(db.session, rows),
+            "next": encode_cursor({"id": next_id}) if next_id else None,
+        }
+    )
 
 
 @bp.get("/intake/<int:raw_id>")
@@ -43,8 +50,14 @@ def intake_retry(raw_id: int) -> Any:
     """Process a failed message again."""
     require_admin()
     outcome = service.retry(db.session, raw_id)
-    return jsonify({"id": raw_id, "disposition": outcome.disposition, "ticket": outcome.ticket_number,
-                    "detail": outcome.detail})
+    return jsonify(
+        {
+            "id": raw_id,
+            "disposition": outcome.disposition,
+            "ticket": outcome.ticket_number,
+            "detail": outcome.detail,
+        }
+    )
 
 
 @bp.post("/intake/<int:raw_id>/release")
@@ -52,5 +65,11 @@ def intake_release(raw_id: int) -> Any:
     """Release a quarantined message into a ticket (after the sender was added as a contact)."""
     require_admin()
     outcome = service.release_quarantined(db.session, raw_id)
-    return jsonify({"id": raw_id, "disposition": outcome.disposition, "ticket": outcome.ticket_number,
-                    "detail": outcome.detail})
+    return jsonify(
+        {
+            "id": raw_id,
+            "disposition": outcome.disposition,
+            "ticket": outcome.ticket_number,
+            "detail": outcome.detail,
+        }
+    )

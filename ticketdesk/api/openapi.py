@@ -24,8 +24,13 @@ def _error_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}},
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+            }
+        },
     }
 
 
@@ -37,37 +42,54 @@ def build_document() -> dict[str, Any]:
             continue
         path = _PARAM.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         params = [
-            {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer" if conv == "int" else "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if conv == "int" else "string"},
+            }
             for conv, name in _PARAM.findall(rule.rule)
         ]
         view = current_app.view_functions[rule.endpoint]
         doc = (view.__doc__ or rule.endpoint.split(".")[-1].replace("_", " ")).strip().splitlines()[0]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
-                "operationId": rule.endpoint.replace(".", "_") + ("" if method == "GET" else f"_{method.lower()}"),
+                "operationId": rule.endpoint.replace(".", "_")
+                + ("" if method == "GET" else f"_{method.lower()}"),
                 "summary": doc,
                 "parameters": params,
                 "responses": {
                     "200": {"description": "OK"},
                     "201": {"description": "Created"},
-                    "default": {"description": "Error",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "default": {
+                        "description": "Error",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
                 },
             }
             model = BODIES.get(rule.endpoint)
             if model is not None and method in ("POST", "PATCH", "PUT"):
                 schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-                op["requestBody"] = {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+                    },
+                }
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "ticketdesk API", "version": __version__,
-                 "description": "Tickets, contacts, SMS, calls and announcements. Authenticate with "
-                                "'Authorization: Bearer <token>' (ticketdesk token create --email …)."},
+        "info": {
+            "title": "ticketdesk API",
+            "version": __version__,
+            "description": "Tickets, contacts, SMS, calls and announcements. Authenticate with "
+            "'Authorization: Bearer <token>' (ticketdesk token create --email …).",
+        },
         "servers": [{"url": "/api/v1"}],
-        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
         "security": [{"bearer": []}],
         "paths": {p.removeprefix("/api/v1") or "/": ops for p, ops in sorted(paths.items())},
     }

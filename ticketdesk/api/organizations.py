@@ -172,7 +172,9 @@ def update_contact(contact_id: int) -> Any:
     principal = current_principal()
     contact = service.get_contact(db.session, contact_id, scope_org_id=principal.org_scope)
     _may_manage(principal, contact.organization_id)
-    service.update_contact(db.session, contact, body(ContactPatch).model_dump(exclude_unset=True), now=utcnow())
+    service.update_contact(
+        db.session, contact, body(ContactPatch).model_dump(exclude_unset=True), now=utcnow()
+    )
     db.session.commit()
     return jsonify(contact_dict(contact))
 
@@ -188,7 +190,9 @@ def deactivate_contact(contact_id: int) -> Any:
 
 
 for _endpoint, _model in {
-    "api.create_organization": OrganizationIn, "api.update_organization": OrganizationPatch,
-    "api.create_contact": ContactIn, "api.update_contact": ContactPatch,
+    "api.create_organization": OrganizationIn,
+    "api.update_organization": OrganizationPatch,
+    "api.create_contact": ContactIn,
+    "api.update_contact": ContactPatch,
 }.items():
     documents(_endpoint, _model)

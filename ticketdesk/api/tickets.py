@@ -51,7 +51,9 @@ class MessageIn(Strict):
     kind: Literal["reply", "note"] = "reply"
     text: str = Field(min_length=1)
     requires_action: bool = False
-    sms_recipients: Literal["requester", "technical"] | None = None  # who gets the SMS of a requires_action reply
+    sms_recipients: Literal["requester", "technical"] | None = (
+        None  # who gets the SMS of a requires_action reply
+    )
     expected_version: int | None = None
 
 
@@ -79,17 +81,20 @@ def _actor(p: Principal) -> ActorRef:
 def ticket_detail(ticket: Any, principal: Principal) -> dict[str, Any]:
     staff = principal.is_staff
     data = ticket_summary(ticket)
-    data["messages"] = [message_dict(m, ticket.number) for m in queries.messages_of(db.session, ticket,
-                                                                                  include_notes=staff)]
+    data["messages"] = [
+        message_dict(m, ticket.number) for m in queries.messages_of(db.session, ticket, include_notes=staff)
+    ]
     data["events"] = [event_dict(e) for e in queries.events_of(db.session, ticket, client_view=not staff)]
     data["priority_explanation"] = ticket.priority_reasons or []
     if staff:
-        from ticketdesk.tickets.states import allowed_targets
         from ticketdesk.admin.store import reopen_window
+        from ticketdesk.tickets.states import allowed_targets
 
         data["allowed_statuses"] = [
-            s.value for s in allowed_targets(service.state_of(ticket), "agent", now=utcnow(),
-                                             reopen_window=reopen_window(db.session))
+            s.value
+            for s in allowed_targets(
+                service.state_of(ticket), "agent", now=utcnow(), reopen_window=reopen_window(db.session)
+            )
         ]
     return data
 
@@ -98,18 +103,27 @@ def ticket_detail(ticket: Any, principal: Principal) -> dict[str, Any]:
 def list_tickets() -> Any:
     principal = current_principal()
     f = queries.TicketFilter(
-        status=_csv("status"), queue=request.args.get("queue") or None, priority=_csv("priority"),
-        organization_id=int_arg("organization"), claimed_by_id=int_arg("claimed_by"),
-        unclaimed=request.args.get("unclaimed") in ("1", "true"), assignee_id=int_arg("assignee"),
+        status=_csv("status"),
+        queue=request.args.get("queue") or None,
+        priority=_csv("priority"),
+        organization_id=int_arg("organization"),
+        claimed_by_id=int_arg("claimed_by"),
+        unclaimed=request.args.get("unclaimed") in ("1", "true"),
+        assignee_id=int_arg("assignee"),
     )
     cursor = decode_cursor(request.args.get("cursor"))
     after = cursor.get("id") if cursor else None
     if after is not None and not isinstance(after, int):
         raise ValidationFailed("the cursor is not valid", code="bad_cursor")
-    rows, next_id = queries.list_newest(db.session, f, org_scope=principal.org_scope, after_id=after,
-                                        limit=limit_arg())
-    return jsonify({"items": [ticket_summary(t) for t in rows],
-                    "next": encode_cursor({"id": next_id}) if next_id else None})
+    rows, next_id = queries.list_newest(
+        db.session, f, org_scope=principal.org_scope, after_id=after, limit=limit_arg()
+    )
+    return jsonify(
+        {
+            "items": [ticket_summary(t) for t in rows],
+            "next": encode_cursor({"id": next_id}) if next_id else None,
+        }
+    )
 
 
 @bp.post("/tickets")
@@ -126,22 +140,38 @@ def create_ticket() -> Any:
     elif data.requester_email:
         requester = find_contact_by_email(db.session, normalize_email(data.requester_email))
         if requester is None:
-            raise ValidationFailed(f"no contact has the address {data.requester_email}", code="unknown_contact")
+            raise ValidationFailed(
+                f"no contact has the address {data.requester_email}", code="unknown_contact"
+            )
         channel = data.channel
     else:
         raise ValidationFailed("name the requester: requester_id or requester_email")
     if not requester.active or not requester.technical:
-        raise ValidationFailed("the requester is not an active technical contact", code="not_technical_contact")
+        raise ValidationFailed(
+            "the requester is not an active technical contact", code="not_technical_contact"
+        )
     if data.organization_id is not None and data.organization_id != requester.organization_id:
         raise ValidationFailed("the requester does not belong to that organization")
     org = get_organization(db.session, requester.organization_id)
     queue = queue_by_slug(db.session, data.queue) if data.queue else default_queue(db.session)
     priority = data.priority if principal.is_staff else None
     ticket, _ = service.create_ticket(
-        db.session, organization=org, requester=requester, queue=queue, subject=data.subject,
-        message=NewMessage(text=data.text, channel=channel, from_addr=requester.primary_email or "",
-                           from_name=requester.name, subject=data.subject),
-        actor=_actor(principal), now=now, cc=[normalize_email(c) for c in data.cc], priority=priority,
+        db.session,
+        organization=org,
+        requester=requester,
+        queue=queue,
+        subject=data.subject,
+        message=NewMessage(
+            text=data.text,
+            channel=channel,
+            from_addr=requester.primary_email or "",
+            from_name=requester.name,
+            subject=data.subject,
+        ),
+        actor=_actor(principal),
+        now=now,
+        cc=[normalize_email(c) for c in data.cc],
+        priority=priority,
     )
     db.session.commit()
     return jsonify(ticket_detail(ticket, principal)), 201
@@ -169,8 +199,15 @@ def change_status(number: int) -> Any:
     when = data.scheduled_for
     if when is not None and when.tzinfo is None:
         raise ValidationFailed("scheduled_for needs a time zone (e.g. 2026-12-01T08:00:00Z)")
-    service.change_status(db.session, ticket, data.status, _actor(principal), now=utcnow(), scheduled_for=when,
-                          detail=data.detail)
+    service.change_status(
+        db.session,
+        ticket,
+        data.status,
+        _actor(principal),
+        now=utcnow(),
+        scheduled_for=when,
+        detail=data.detail,
+    )
     db.session.commit()
     return jsonify(ticket_detail(ticket, principal))
 
@@ -184,16 +221,30 @@ def add_message(number: int) -> Any:
         raise_stale(ticket)
     now = utcnow()
     if principal.agent is not None:
-        msg = service.add_agent_message(db.session, ticket, principal.agent, kind=data.kind, text=data.text,
-                                        now=now, requires_action=data.requires_action,
-                                        sms_recipients=data.sms_recipients)
+        msg = service.add_agent_message(
+            db.session,
+            ticket,
+            principal.agent,
+            kind=data.kind,
+            text=data.text,
+            now=now,
+            requires_action=data.requires_action,
+            sms_recipients=data.sms_recipients,
+        )
     else:
         if data.kind != "reply":
             raise Forbidden("clients can only reply")
         contact = principal.contact
         msg = service.add_client_message(
-            db.session, ticket, contact,
-            NewMessage(text=data.text, channel="portal", from_addr=contact.primary_email or "", from_name=contact.name),
+            db.session,
+            ticket,
+            contact,
+            NewMessage(
+                text=data.text,
+                channel="portal",
+                from_addr=contact.primary_email or "",
+                from_name=contact.name,
+            ),
             now=now,
         )
     db.session.commit()
@@ -203,8 +254,11 @@ def add_message(number: int) -> Any:
 def raise_stale(ticket: Any) -> None:
     from ticketdesk.errors import Conflict
 
-    raise Conflict("the ticket changed since you opened it; review the changes before sending",
-                   code="stale_ticket", details={"version": ticket.version})
+    raise Conflict(
+        "the ticket changed since you opened it; review the changes before sending",
+        code="stale_ticket",
+        details={"version": ticket.version},
+    )
 
 
 @bp.post("/tickets/<int:number>/notes")
@@ -212,7 +266,9 @@ def add_note(number: int) -> Any:
     principal = require_staff()
     data = body(NoteIn)
     ticket = _locked(number, principal)
-    msg = service.add_agent_message(db.session, ticket, principal.agent, kind="note", text=data.text, now=utcnow())
+    msg = service.add_agent_message(
+        db.session, ticket, principal.agent, kind="note", text=data.text, now=utcnow()
+    )
     db.session.commit()
     return jsonify(message_dict(msg, ticket.number)), 201
 
@@ -230,8 +286,14 @@ def claim(number: int) -> Any:
 def release(number: int) -> Any:
     principal = current_principal()
     ticket = _locked(number, principal)
-    service.release(db.session, ticket, _actor(principal), now=utcnow(), by_admin=principal.is_admin,
-                    reason="refused single-agent handling" if principal.contact else "")
+    service.release(
+        db.session,
+        ticket,
+        _actor(principal),
+        now=utcnow(),
+        by_admin=principal.is_admin,
+        reason="refused single-agent handling" if principal.contact else "",
+    )
     db.session.commit()
     return jsonify(ticket_summary(ticket))
 
@@ -266,7 +328,11 @@ def set_priority(number: int) -> Any:
 
 
 for _endpoint, _model in {
-    "api.create_ticket": TicketIn, "api.change_status": StatusIn, "api.add_message": MessageIn,
-    "api.add_note": NoteIn, "api.add_cc": CcIn, "api.set_priority": PriorityIn,
+    "api.create_ticket": TicketIn,
+    "api.change_status": StatusIn,
+    "api.add_message": MessageIn,
+    "api.add_note": NoteIn,
+    "api.add_cc": CcIn,
+    "api.set_priority": PriorityIn,
 }.items():
     documents(_endpoint, _model)

@@ -25,7 +25,9 @@ def create_admin(email: str, password: str, name: str) -> None:
         agent = find_agent(db.session, email)
         if agent is None:
             queues = list(db.session.scalars(db.select(Queue)))
-            agent = create_agent(db.session, email=email, name=name, password=password, role="admin", queues=queues)
+            agent = create_agent(
+                db.session, email=email, name=name, password=password, role="admin", queues=queues
+            )
             verb = "created"
         else:
             set_password(agent, password)

@@ -35,9 +35,7 @@ def prepare_database(app: Flask, *, migrate: bool) -> None:
     with app.app_context():
         if not schema_is_current():
             if not migrate:
-                raise RuntimeError(
-                    "the database schema is not current; run: flask --app wsgi db upgrade"
-                )
+                raise RuntimeError("the database schema is not current; run: flask --app wsgi db upgrade")
             log.info("migrating the database to the newest schema")
             upgrade(directory=str(migrations_dir()))
         ensure_queues(db.session, app.extensions["ticketdesk.settings"].support_addresses)

@@ -34,7 +34,9 @@ def demo_command(if_empty: bool) -> None:
     click.echo("log in at http://127.0.0.1:5000/login as:")
     for email, name, role in AGENTS:
         click.echo(f"  {email:32} password: {DEMO_PASSWORD}   ({role}, {name})")
-    click.echo("customers log in at /portal/ with e.g. jana@acme.example (the link arrives in instance/outbox.mbox)")
+    click.echo(
+        "customers log in at /portal/ with e.g. jana@acme.example (the link arrives in instance/outbox.mbox)"
+    )
 
 
 def register(group: click.Group) -> None:

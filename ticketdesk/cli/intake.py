@@ -31,24 +31,33 @@ def ingest_command(mail_from: str | None, rcpt_to: tuple[str, ...]) -> None:
         sys.exit(EX_TEMPFAIL)
     settings = app.extensions["ticketdesk.settings"]
     if len(raw) > settings.max_message_bytes:
-        click.echo(f"ticketdesk ingest: message larger than {settings.max_message_bytes} bytes; refused", err=True)
+        click.echo(
+            f"ticketdesk ingest: message larger than {settings.max_message_bytes} bytes; refused", err=True
+        )
         sys.exit(EX_DATAERR)  # the MTA bounces it, so the sender knows
     try:
-        outcome = receive(app, raw, Envelope(source="ingest", mail_from=mail_from,
-                                             rcpt_to=tuple(r.lower() for r in rcpt_to)))
+        outcome = receive(
+            app,
+            raw,
+            Envelope(source="ingest", mail_from=mail_from, rcpt_to=tuple(r.lower() for r in rcpt_to)),
+        )
     except StoreFailed as err:
         click.echo(f"ticketdesk ingest: not stored, try again later: {err}", err=True)
         sys.exit(EX_TEMPFAIL)
     except Exception as err:  # e.g. the database is unreachable: the MTA keeps the mail and retries
         click.echo(f"ticketdesk ingest: not stored, try again later: {type(err).__name__}", err=True)
         sys.exit(EX_TEMPFAIL)
-    click.echo(f"stored as intake #{outcome.raw_id}: {outcome.disposition}"
-               + (f" (ticket {outcome.ticket_number})" if outcome.ticket_number else ""))
+    click.echo(
+        f"stored as intake #{outcome.raw_id}: {outcome.disposition}"
+        + (f" (ticket {outcome.ticket_number})" if outcome.ticket_number else "")
+    )
 
 
 @click.command("smtpd")
 @click.option("--host", default=None, help="Address to listen on (default TICKETDESK_INTAKE_HOST).")
-@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default TICKETDESK_INTAKE_PORT).")
+@click.option(
+    "--port", default=None, type=click.IntRange(1, 65535), help="Port (default TICKETDESK_INTAKE_PORT)."
+)
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (one answer per recipient) instead of SMTP.")
 def smtpd_command(host: str | None, port: int | None, lmtp: bool) -> None:
     """Run the inbound SMTP/LMTP server."""
@@ -88,7 +97,9 @@ def imap_poll_command(once: bool, interval: float) -> None:
     while True:
         try:
             result = poll_once(app, settings.imap_url, done_folder=settings.imap_done_folder)
-            click.echo(f"imap-poll: {result.stored} stored, {result.failed} failed of {result.fetched}", err=True)
+            click.echo(
+                f"imap-poll: {result.stored} stored, {result.failed} failed of {result.fetched}", err=True
+            )
         except Exception as err:  # mailbox unreachable: report and try again
             click.echo(f"imap-poll: {type(err).__name__}: {err}", err=True)
             if once:

@@ -10,9 +10,14 @@ from ticketdesk.cli.common import EXIT_CONFIG, fail, make_app, warm_up_in_backgr
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--migrate/--no-migrate", default=None,
-              help="Upgrade the schema at start (default: only on the embedded SQLite database).")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
+)
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Upgrade the schema at start (default: only on the embedded SQLite database).",
+)
 def serve_command(host: str, port: int, migrate: bool | None) -> None:
     """Run the web UI, API and websockets (plus intake and worker on the embedded default)."""
     from ticketdesk.cli.dbsetup import prepare_database
@@ -36,8 +41,11 @@ def serve_command(host: str, port: int, migrate: bool | None) -> None:
         try:
             start_in_thread(app, settings.intake_host, settings.intake_port)
         except OSError as err:
-            fail(f"cannot start the mail intake on {settings.intake_host}:{settings.intake_port}: {err} "
-                 "(set TICKETDESK_INTAKE_PORT, or TICKETDESK_EMBEDDED_INTAKE=false)", EXIT_CONFIG)
+            fail(
+                f"cannot start the mail intake on {settings.intake_host}:{settings.intake_port}: {err} "
+                "(set TICKETDESK_INTAKE_PORT, or TICKETDESK_EMBEDDED_INTAKE=false)",
+                EXIT_CONFIG,
+            )
         click.echo(f"mail intake (SMTP) on {settings.intake_host}:{settings.intake_port}")
     click.echo(f"ticketdesk on http://{host}:{port}/  (agents: /login, customers: /portal/)")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)

@@ -11,8 +11,13 @@ from ticketdesk.cli.common import make_app, warm_up_in_background
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass (everything due now) and exit.")
-@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 600),
-              help="Seconds to wait when nothing is due.")
+@click.option(
+    "--interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="Seconds to wait when nothing is due.",
+)
 def worker_command(once: bool, interval: float) -> None:
     """Deliver outgoing mail and SMS; run auto-close, scheduled tickets, SLA escalation and monitors."""
     from ticketdesk.jobs.loop import run_forever

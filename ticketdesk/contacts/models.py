@@ -61,8 +61,12 @@ class Contact(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     technical: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # may administer the organisation in the portal
-    partner: Mapped[bool] = mapped_column(Boolean, default=False)  # opted-in partner contact for announcements
+    is_admin: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # may administer the organisation in the portal
+    partner: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # opted-in partner contact for announcements
     language: Mapped[str | None] = mapped_column(String(8))
     notify_sms: Mapped[bool] = mapped_column(Boolean, default=True)
     portal_password_hash: Mapped[str | None] = mapped_column(String(200))

@@ -50,9 +50,17 @@ def _validate_pin(pin: str) -> str:
     return pin
 
 
-def create_organization(session: Session, *, name: str, client_number: str | None = None, pin: str | None = None,
-                        services: list[str] | None = None, default_region: str | None = None, language: str = "en",
-                        sender_policy: str = "default") -> Organization:
+def create_organization(
+    session: Session,
+    *,
+    name: str,
+    client_number: str | None = None,
+    pin: str | None = None,
+    services: list[str] | None = None,
+    default_region: str | None = None,
+    language: str = "en",
+    sender_policy: str = "default",
+) -> Organization:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("name must not be empty")
@@ -61,9 +69,14 @@ def create_organization(session: Session, *, name: str, client_number: str | Non
         raise Conflict(f"client number {client_number} is taken", code="client_number_taken")
     if sender_policy not in SENDER_POLICIES:
         raise ValidationFailed(f"sender_policy must be one of {', '.join(SENDER_POLICIES)}")
-    org = Organization(name=name, client_number=client_number, default_region=(default_region or app_settings().default_region).upper(),
-                       language=language or "en", sender_policy=sender_policy,
-                       pin_hash=hash_secret(_validate_pin(pin)) if pin else None)
+    org = Organization(
+        name=name,
+        client_number=client_number,
+        default_region=(default_region or app_settings().default_region).upper(),
+        language=language or "en",
+        sender_policy=sender_policy,
+        pin_hash=hash_secret(_validate_pin(pin)) if pin else None,
+    )
     org.services = _services(session, services or [])
     session.add(org)
     session.flush()
@@ -76,7 +89,9 @@ def update_organization(session: Session, org: Organization, changes: dict[str, 
             raise ValidationFailed("name must not be empty")
         org.name = changes["name"].strip()
     if "client_number" in changes and changes["client_number"] != org.client_number:
-        taken = session.scalar(select(Organization.id).where(Organization.client_number == changes["client_number"]))
+        taken = session.scalar(
+            select(Organization.id).where(Organization.client_number == changes["client_number"])
+        )
         if taken is not None:
             raise Conflict(f"client number {changes['client_number']} is taken", code="client_number_taken")
         org.client_number = changes["client_number"]
@@ -100,7 +115,9 @@ def _set_emails(session: Session, contact: Contact, emails: list[str]) -> None:
     if not cleaned:
         raise ValidationFailed("a contact needs at least one e-mail address")
     taken = session.scalars(
-        select(ContactEmail).where(ContactEmail.address.in_(cleaned), ContactEmail.contact_id != (contact.id or -1))
+        select(ContactEmail).where(
+            ContactEmail.address.in_(cleaned), ContactEmail.contact_id != (contact.id or -1)
+        )
     ).all()
     if taken:
         raise Conflict(f"{taken[0].address} belongs to another contact", code="email_taken")
@@ -121,11 +138,28 @@ def _set_phones(contact: Contact, phones: list[str], region: str) -> None:
     contact.phones = [existing.get(n) or ContactPhone(e164=n) for n in dict.fromkeys(cleaned)]
 
 
-def create_contact(session: Session, org: Organization, *, name: str, emails: list[str], phones: list[str] | None = None,
-                   technical: bool = True, active: bool = True, is_admin: bool = False, language: str | None = None,
-                   partner: bool = False) -> Contact:
-    contact = Contact(organization=org, name=(name or "").strip() or emails[0] if emails else "", technical=technical,
-                      active=active, is_admin=is_admin, language=language, partner=partner)
+def create_contact(
+    session: Session,
+    org: Organization,
+    *,
+    name: str,
+    emails: list[str],
+    phones: list[str] | None = None,
+    technical: bool = True,
+    active: bool = True,
+    is_admin: bool = False,
+    language: str | None = None,
+    partner: bool = False,
+) -> Contact:
+    contact = Contact(
+        organization=org,
+        name=(name or "").strip() or emails[0] if emails else "",
+        technical=technical,
+        active=active,
+        is_admin=is_admin,
+        language=language,
+        partner=partner,
+    )
     session.add(contact)
     _set_emails(session, contact, emails or [])
     _set_phones(contact, phones or [], org.default_region)

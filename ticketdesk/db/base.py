@@ -62,6 +62,10 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     if type_ == "table" and name and name.startswith(UNMANAGED_TABLE_PREFIXES):
         return False
     table = getattr(obj, "table", None)
-    if type_ in ("index", "column") and table is not None and str(table.name).startswith(UNMANAGED_TABLE_PREFIXES):
+    if (
+        type_ in ("index", "column")
+        and table is not None
+        and str(table.name).startswith(UNMANAGED_TABLE_PREFIXES)
+    ):
         return False
     return True

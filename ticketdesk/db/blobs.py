@@ -18,7 +18,8 @@ def store_blob(session: Session, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(Blob).values(sha256=digest, size=len(data), data=data, created_at=utcnow())
+        insert(Blob)
+        .values(sha256=digest, size=len(data), data=data, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sha256"])
     )
     return digest

@@ -21,12 +21,20 @@ AUTO_RETRIES = 3
 def sweep(payload: dict[str, Any], ctx: JobContext) -> None:
     now = ctx.now
     ids = db.session.scalars(
-        select(RawMessage.id).where(or_(
-            and_(RawMessage.status == "pending", RawMessage.received_at < now - GRACE),
-            and_(RawMessage.status == "processing", RawMessage.processed_at < now - LEASE),
-            and_(RawMessage.status == "failed", RawMessage.attempts < AUTO_RETRIES,
-                 RawMessage.processed_at < now - timedelta(minutes=5)),
-        )).order_by(RawMessage.id).limit(500)
+        select(RawMessage.id)
+        .where(
+            or_(
+                and_(RawMessage.status == "pending", RawMessage.received_at < now - GRACE),
+                and_(RawMessage.status == "processing", RawMessage.processed_at < now - LEASE),
+                and_(
+                    RawMessage.status == "failed",
+                    RawMessage.attempts < AUTO_RETRIES,
+                    RawMessage.processed_at < now - timedelta(minutes=5),
+                ),
+            )
+        )
+        .order_by(RawMessage.id)
+        .limit(500)
     ).all()
     settings, dns = ctx.app.extensions["ticketdesk.settings"], ctx.app.extensions["ticketdesk.ports"].dns
     for raw_id in ids:
@@ -35,8 +43,12 @@ def sweep(payload: dict[str, Any], ctx: JobContext) -> None:
 
 @job("senderauth.recheck", every=60)
 def recheck_holds(payload: dict[str, Any], ctx: JobContext) -> None:
-    holds.recheck(db.session, now=ctx.now, settings=ctx.app.extensions["ticketdesk.settings"],
-                  dns=ctx.app.extensions["ticketdesk.ports"].dns)
+    holds.recheck(
+        db.session,
+        now=ctx.now,
+        settings=ctx.app.extensions["ticketdesk.settings"],
+        dns=ctx.app.extensions["ticketdesk.ports"].dns,
+    )
 
 
 @job("senderauth.expire", every=300)

@@ -68,7 +68,9 @@ class SenderHold(db.Model):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # target of a held reply
     kind: Mapped[str] = mapped_column(String(10), default="new")  # new | reply
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | rechecking | confirmed | expired
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending"
+    )  # pending | rechecking | confirmed | expired
     reason: Mapped[str] = mapped_column(Text, default="")
     nonce: Mapped[str] = mapped_column(String(64), unique=True)
     confirmation_sent_at: Mapped[datetime | None] = mapped_column()

@@ -112,8 +112,15 @@ def authenticate(
 
 
 def process(
-    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False,
-    release: bool = False, claimed: bool = False,
+    session: Session,
+    raw_id: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    dns: Any,
+    confirmed: bool = False,
+    release: bool = False,
+    claimed: bool = False,
 ) -> Outcome:
     """Process one stored message; ``confirmed`` = its sender confirmed it through the link,
     ``release`` = an admin released it from quarantine (a reply to a closed ticket opens a new one),
@@ -126,7 +133,9 @@ def process(
     if not claimed and not claim(session, raw_id, now=now):
         return Outcome(raw_id, raw.disposition or "processing", None, "being processed elsewhere")
     try:
-        return _run(session, raw_id, now=now, settings=settings, dns=dns, confirmed=confirmed, release=release)
+        return _run(
+            session, raw_id, now=now, settings=settings, dns=dns, confirmed=confirmed, release=release
+        )
     except Exception as err:  # recorded on the message, shown in the intake log, retryable: never lost
         session.rollback()
         log.exception("intake #%s failed", raw_id)
@@ -140,7 +149,13 @@ def process(
 
 
 def _run(
-    session: Session, raw_id: int, *, now: datetime, settings: Settings, dns: Any, confirmed: bool = False,
+    session: Session,
+    raw_id: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    dns: Any,
+    confirmed: bool = False,
     release: bool = False,
 ) -> Outcome:
     raw = session.get(RawMessage, raw_id)
@@ -179,7 +194,9 @@ def _run(
     )
     decision: Decision = decide(facts)
     if release and decision.outcome is PolicyOutcome.CLOSED and m.sender is Sender.CONTACT:
-        decision = Decision(PolicyOutcome.NEW_TICKET, reason="released by an admin: a new ticket after a closed one")
+        decision = Decision(
+            PolicyOutcome.NEW_TICKET, reason="released by an admin: a new ticket after a closed one"
+        )
     ticket = apply.carry_out(session, raw, parsed, m, decision, auth, now=now, may_answer=reason is None)
     raw.status, raw.disposition, raw.auth, raw.error = "done", decision.disposition, auth, None
     raw.disposition_detail = raw.disposition_detail or decision.reason

@@ -11,7 +11,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session as SmtpSession
+from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from aiosmtpd.smtp import Session as SmtpSession
 from flask import Flask
 from sqlalchemy import select
 
@@ -40,7 +42,9 @@ class IntakeHandler:
             try:
                 with self.app.app_context():
                     rows = db.session.execute(
-                        select(QueueAddress.address, Queue.slug).join(Queue, Queue.id == QueueAddress.queue_id)
+                        select(QueueAddress.address, Queue.slug).join(
+                            Queue, Queue.id == QueueAddress.queue_id
+                        )
                     ).all()
                     db.session.remove()
                 mapping.update({address: slug for address, slug in rows})
@@ -55,8 +59,14 @@ class IntakeHandler:
         known = self._known()
         return known.get(address) or known.get(f"{local.split('+', 1)[0]}@{domain}")
 
-    async def handle_RCPT(self, server: SMTP, session: SmtpSession, envelope: SmtpEnvelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: SmtpSession,
+        envelope: SmtpEnvelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         loop = asyncio.get_running_loop()
         queue = await loop.run_in_executor(None, self.queue_of, address)
         if queue is None:
@@ -68,8 +78,11 @@ class IntakeHandler:
         raw = envelope.original_content or b""
         rcpts = tuple(a.lower() for a in envelope.rcpt_tos)
         meta = Envelope(
-            source="lmtp" if self.lmtp else "smtp", mail_from=envelope.mail_from or "", rcpt_to=rcpts,
-            peer_ip=(session.peer[0] if isinstance(session.peer, tuple) else None), helo=session.host_name,
+            source="lmtp" if self.lmtp else "smtp",
+            mail_from=envelope.mail_from or "",
+            rcpt_to=rcpts,
+            peer_ip=(session.peer[0] if isinstance(session.peer, tuple) else None),
+            helo=session.host_name,
             queue_slug=self.queue_of(rcpts[0]) if rcpts else None,
         )
         loop = asyncio.get_running_loop()
@@ -85,15 +98,23 @@ class IntakeHandler:
 
 
 class _Controller(Controller):
-    def __init__(self, handler: IntakeHandler, *, lmtp: bool, tls: ssl.SSLContext | None, size: int,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, handler: IntakeHandler, *, lmtp: bool, tls: ssl.SSLContext | None, size: int, **kwargs: Any
+    ) -> None:
         self._lmtp, self._tls, self._size = lmtp, tls, size
         super().__init__(handler, **kwargs)
 
     def factory(self) -> SMTP:
         cls = LMTP if self._lmtp else SMTP
-        return cls(self.handler, data_size_limit=self._size, enable_SMTPUTF8=True, decode_data=False,
-                   tls_context=self._tls, require_starttls=False, ident="ticketdesk intake")
+        return cls(
+            self.handler,
+            data_size_limit=self._size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            tls_context=self._tls,
+            require_starttls=False,
+            ident="ticketdesk intake",
+        )
 
 
 def tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -107,8 +128,15 @@ def tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 def make_controller(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Controller:
     settings = app.extensions["ticketdesk.settings"]
     handler = IntakeHandler(app, lmtp=lmtp)
-    return _Controller(handler, lmtp=lmtp, tls=tls_context(settings.intake_tls_cert, settings.intake_tls_key),
-                       size=settings.max_message_bytes, hostname=host, port=port, ready_timeout=10)
+    return _Controller(
+        handler,
+        lmtp=lmtp,
+        tls=tls_context(settings.intake_tls_cert, settings.intake_tls_key),
+        size=settings.max_message_bytes,
+        hostname=host,
+        port=port,
+        ready_timeout=10,
+    )
 
 
 def start_in_thread(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Controller:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
-
-from contextlib import nullcontext
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
@@ -73,7 +72,9 @@ def retry(session: Session, raw_id: int, *, now: datetime | None = None) -> Outc
 
     raw = _get(session, raw_id)
     if raw.disposition not in ("failed", None) and raw.status == "done":
-        raise Conflict(f"intake #{raw_id} was processed ({raw.disposition}); nothing to retry", code="not_failed")
+        raise Conflict(
+            f"intake #{raw_id} was processed ({raw.disposition}); nothing to retry", code="not_failed"
+        )
     raw.status = "pending"
     session.commit()
     settings, dns = _settings_dns(current_app)
@@ -92,6 +93,9 @@ def release_quarantined(session: Session, raw_id: int, *, now: datetime | None =
     settings, dns = _settings_dns(current_app)
     outcome = process(session, raw_id, now=now or utcnow(), settings=settings, dns=dns, release=True)
     if outcome.disposition == "quarantined":
-        raise Conflict(f"intake #{raw_id} is still quarantined: {outcome.detail}. Add the sender "
-                       f"({raw.from_addr}) as an active technical contact first.", code="still_quarantined")
+        raise Conflict(
+            f"intake #{raw_id} is still quarantined: {outcome.detail}. Add the sender "
+            f"({raw.from_addr}) as an active technical contact first.",
+            code="still_quarantined",
+        )
     return outcome

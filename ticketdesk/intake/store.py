@@ -56,8 +56,9 @@ def dedupe_key(raw: bytes, message_id: str | None) -> str:
     return "sha:" + hashlib.sha256(raw).hexdigest()
 
 
-def store_raw(session: Session, raw: bytes, envelope: Envelope, *, now: datetime,
-              claim: bool = False) -> tuple[RawMessage, bool]:
+def store_raw(
+    session: Session, raw: bytes, envelope: Envelope, *, now: datetime, claim: bool = False
+) -> tuple[RawMessage, bool]:
     """Store and COMMIT ``raw``; returns (row, is_new). A duplicate gets its own row marked ``duplicate``.
 
     ``claim``: the caller processes it right away (stored as ``processing`` with a lease, so the worker's

@@ -30,7 +30,12 @@ def run_forever(app: Flask, stop: threading.Event, *, interval: float = 2.0) -> 
 
 def start_thread(app: Flask, *, interval: float = 2.0) -> threading.Event:
     stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(app, stop), kwargs={"interval": interval},
-                              name="ticketdesk-worker", daemon=True)
+    thread = threading.Thread(
+        target=run_forever,
+        args=(app, stop),
+        kwargs={"interval": interval},
+        name="ticketdesk-worker",
+        daemon=True,
+    )
     thread.start()
     return stop

@@ -26,7 +26,12 @@ def enqueue(
         exists = session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
         if exists is not None:
             return None
-    job = Job(kind=kind, payload=payload or {}, run_at=run_at or utcnow(), dedupe_key=dedupe_key,
-              max_attempts=max_attempts)
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        run_at=run_at or utcnow(),
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts,
+    )
     session.add(job)
     return job

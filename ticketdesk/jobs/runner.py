@@ -62,7 +62,9 @@ def claim_next() -> Job | None:
         result = db.session.execute(
             update(Job)
             .where(Job.id == candidate, ready)
-            .values(status="running", locked_until=now + LEASE, locked_by=WORKER_ID, attempts=Job.attempts + 1)
+            .values(
+                status="running", locked_until=now + LEASE, locked_by=WORKER_ID, attempts=Job.attempts + 1
+            )
         )
         if result.rowcount == 1:
             db.session.commit()

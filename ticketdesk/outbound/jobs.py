@@ -47,7 +47,9 @@ def send_mail(payload: dict[str, Any], ctx: JobContext) -> None:
             errors.append(f"{route}: {err}")
             permanent.append(err.permanent)
             if err.permanent and ports.mail_fallback is not None and all(r != "fallback" for r, _ in routes):
-                routes.append(("fallback", ports.mail_fallback))  # refused by the primary: try the other route now
+                routes.append(
+                    ("fallback", ports.mail_fallback)
+                )  # refused by the primary: try the other route now
             continue
         mail.state, mail.route, mail.sent_at = "sent", route, ctx.now
         mail.last_error = "; ".join(errors) or None

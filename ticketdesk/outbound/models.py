@@ -16,7 +16,9 @@ class OutboundMail(db.Model):
     __tablename__ = "outbound_mails"
     __table_args__ = (Index("ix_outbound_mails_state", "state", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))  # ack | reply | notification | auto_reply | confirmation | …
+    kind: Mapped[str] = mapped_column(
+        String(30)
+    )  # ack | reply | notification | auto_reply | confirmation | …
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     mail_from: Mapped[str] = mapped_column(String(320))

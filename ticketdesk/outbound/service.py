@@ -17,10 +17,22 @@ from ticketdesk.outbound.templates import pick_language, render
 from ticketdesk.tickets.models import Message, Ticket
 
 STATUS_LABELS = {
-    "en": {"queued": "queued", "in_progress": "in progress", "waiting_for_client": "waiting for your reply",
-           "resolved": "resolved", "scheduled": "scheduled", "closed": "closed"},
-    "cs": {"queued": "ve frontě", "in_progress": "řeší se", "waiting_for_client": "čeká na Vaši odpověď",
-           "resolved": "vyřešeno", "scheduled": "naplánováno", "closed": "uzavřeno"},
+    "en": {
+        "queued": "queued",
+        "in_progress": "in progress",
+        "waiting_for_client": "waiting for your reply",
+        "resolved": "resolved",
+        "scheduled": "scheduled",
+        "closed": "closed",
+    },
+    "cs": {
+        "queued": "ve frontě",
+        "in_progress": "řeší se",
+        "waiting_for_client": "čeká na Vaši odpověď",
+        "resolved": "vyřešeno",
+        "scheduled": "naplánováno",
+        "closed": "uzavřeno",
+    },
 }
 
 
@@ -46,11 +58,13 @@ def reply_address(ticket: Ticket) -> str:
 def thread_headers(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
     """In-Reply-To and References for a mail about ``ticket``: the thread's Message-IDs, oldest first."""
     ids = [
-        mid for mid in session.scalars(
-            select(Message.message_id_header).where(Message.ticket_id == ticket.id,
-                                                    Message.message_id_header.is_not(None))
+        mid
+        for mid in session.scalars(
+            select(Message.message_id_header)
+            .where(Message.ticket_id == ticket.id, Message.message_id_header.is_not(None))
             .order_by(Message.id)
-        ) if mid
+        )
+        if mid
     ]
     return (ids[-1] if ids else None), ids[-10:]
 
@@ -82,17 +96,30 @@ def queue_mail(
     mid = message_id or compose.new_message_id(settings.mail_domain, f"td{ticket.number}" if ticket else "td")
     sender = queue_address(ticket)
     out = compose.Outgoing(
-        mail_from=sender, to=to, cc=cc,
+        mail_from=sender,
+        to=to,
+        cc=cc,
         subject=compose.tagged_subject(subject, settings.subject_tag, ticket.number if ticket else None),
-        text=text, from_name=from_name,
+        text=text,
+        from_name=from_name,
         reply_to=reply_address(ticket) if ticket is not None and ticket.number else None,
-        in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted, language=language,
+        in_reply_to=in_reply_to,
+        references=references,
+        auto_submitted=auto_submitted,
+        language=language,
     )
     raw = compose.build(out, message_id=mid, now=now)
     mail = OutboundMail(
-        kind=kind, ticket_id=ticket.id if ticket else None, message_id=message.id if message else None,
-        mail_from=sender, to_addrs=to, cc_addrs=cc, subject=out.subject, message_id_header=mid,
-        blob_sha256=store_blob(session, raw), created_at=now,
+        kind=kind,
+        ticket_id=ticket.id if ticket else None,
+        message_id=message.id if message else None,
+        mail_from=sender,
+        to_addrs=to,
+        cc_addrs=cc,
+        subject=out.subject,
+        message_id_header=mid,
+        blob_sha256=store_blob(session, raw),
+        created_at=now,
     )
     session.add(mail)
     session.flush()
@@ -101,18 +128,43 @@ def queue_mail(
 
 
 def queue_template(
-    session: Session, *, kind: str, to: list[str], language: str | None, now: datetime, ticket: Ticket | None = None,
-    cc: list[str] | None = None, auto_submitted: str | None = "auto-generated", message: Message | None = None,
-    from_name: str = "Support", **context: Any,
+    session: Session,
+    *,
+    kind: str,
+    to: list[str],
+    language: str | None,
+    now: datetime,
+    ticket: Ticket | None = None,
+    cc: list[str] | None = None,
+    auto_submitted: str | None = "auto-generated",
+    message: Message | None = None,
+    from_name: str = "Support",
+    **context: Any,
 ) -> OutboundMail | None:
     lang = pick_language(language, app_settings().default_language)
     settings = app_settings()
     base: dict[str, Any] = {"tag": settings.subject_tag, "portal_url": f"{settings.public_url}/portal/"}
     if ticket is not None:
-        base.update(number=ticket.number, ticket_subject=ticket.subject, status=ticket.status,
-                    status_label=status_label(ticket.status, lang),
-                    portal_url=f"{settings.public_url}/portal/tickets/{ticket.number}")
+        base.update(
+            number=ticket.number,
+            ticket_subject=ticket.subject,
+            status=ticket.status,
+            status_label=status_label(ticket.status, lang),
+            portal_url=f"{settings.public_url}/portal/tickets/{ticket.number}",
+        )
     base.setdefault("subject", ticket.subject if ticket else "")
     subject, body = render(kind, lang, **{**base, **context})
-    return queue_mail(session, kind=kind, to=to, cc=cc, subject=subject, text=body, now=now, ticket=ticket,
-                      message=message, auto_submitted=auto_submitted, language=lang, from_name=from_name)
+    return queue_mail(
+        session,
+        kind=kind,
+        to=to,
+        cc=cc,
+        subject=subject,
+        text=body,
+        now=now,
+        ticket=ticket,
+        message=message,
+        auto_submitted=auto_submitted,
+        language=lang,
+        from_name=from_name,
+    )

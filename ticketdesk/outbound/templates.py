@@ -17,8 +17,12 @@ LANGUAGES = ("en", "cs")
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(str(templates_dir() / "mail")), undefined=StrictUndefined,
-                       autoescape=False, keep_trailing_newline=False)
+    return Environment(
+        loader=FileSystemLoader(str(templates_dir() / "mail")),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
 
 
 def pick_language(*candidates: str | None) -> str:

@@ -40,8 +40,9 @@ class SmtpTransport:
         host, scheme = parts.hostname or "127.0.0.1", parts.scheme
         try:
             if scheme == "smtps":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=self.timeout,
-                                                        context=ssl.create_default_context())
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    host, parts.port or 465, timeout=self.timeout, context=ssl.create_default_context()
+                )
             elif scheme == "lmtp":
                 client = smtplib.LMTP(host, parts.port or 24, timeout=self.timeout)
             else:
@@ -56,10 +57,13 @@ class SmtpTransport:
                 refused = client.sendmail(mail_from, recipients, raw)
         except smtplib.SMTPRecipientsRefused as err:
             codes = [code for code, _ in err.recipients.values()]
-            raise TransportError(f"all recipients refused: {err.recipients}",
-                                 permanent=all(500 <= c < 600 for c in codes)) from err
+            raise TransportError(
+                f"all recipients refused: {err.recipients}", permanent=all(500 <= c < 600 for c in codes)
+            ) from err
         except smtplib.SMTPResponseException as err:
-            raise TransportError(f"{err.smtp_code} {err.smtp_error!r}", permanent=500 <= err.smtp_code < 600) from err
+            raise TransportError(
+                f"{err.smtp_code} {err.smtp_error!r}", permanent=500 <= err.smtp_code < 600
+            ) from err
         except (OSError, smtplib.SMTPException) as err:
             raise TransportError(f"{type(err).__name__}: {err}") from err
         if refused:

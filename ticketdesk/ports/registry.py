@@ -21,7 +21,9 @@ class Ports:
 
 def default_ports(settings: Settings) -> Ports:
     mbox = settings.instance_path / "outbox.mbox"
-    fallback = transport_from_url(settings.smtp_fallback_url, mbox_path=mbox) if settings.smtp_fallback_url else None
+    fallback = (
+        transport_from_url(settings.smtp_fallback_url, mbox_path=mbox) if settings.smtp_fallback_url else None
+    )
     ports = Ports(mail=transport_from_url(settings.smtp_url, mbox_path=mbox), mail_fallback=fallback)
     _attach_optional(ports, settings)
     return ports
@@ -33,8 +35,9 @@ def _attach_optional(ports: Ports, settings: Settings) -> None:
     from ticketdesk.ports.sms import gateway_from_url
 
     ports.sms = gateway_from_url(settings.sms_gateway_url, log_path=settings.instance_path / "sms.log")
-    ports.dns = DnsPort(make_resolver(list(settings.dns_servers) if settings.dns_servers else None,
-                                      settings.dns_timeout))
+    ports.dns = DnsPort(
+        make_resolver(list(settings.dns_servers) if settings.dns_servers else None, settings.dns_timeout)
+    )
 
 
 def current_ports() -> Ports:

@@ -32,8 +32,9 @@ def publish(session: Session, name: str, data: dict[str, Any], rooms: list[str] 
     session.info.setdefault(_KEY, []).append(Pending(name, data, tuple(dict.fromkeys(rooms))))
 
 
-def ticket_rooms(*, number: int, queue_slug: str | None, organization_id: int | None,
-                 client_visible: bool = True) -> list[str]:
+def ticket_rooms(
+    *, number: int, queue_slug: str | None, organization_id: int | None, client_visible: bool = True
+) -> list[str]:
     rooms = ["agents", f"ticket:{number}"]
     if queue_slug:
         rooms.append(f"queue:{queue_slug}")

@@ -27,10 +27,12 @@ def on_ticket_created(session: Session, ticket: Ticket, *, now: datetime) -> Non
     notify_ticket_contacts(session, ticket, kind="urgent_ack", now=now, critical=True)
 
 
-def on_requires_action(session: Session, ticket: Ticket, msg: Message, *, now: datetime,
-                       recipients: str | None = None) -> None:
+def on_requires_action(
+    session: Session, ticket: Ticket, msg: Message, *, now: datetime, recipients: str | None = None
+) -> None:
     """``recipients``: ``requester`` or ``technical`` as the agent chose (default: the setting)."""
     from ticketdesk.sms.service import notify_ticket_contacts
 
-    notify_ticket_contacts(session, ticket, kind="requires_action", now=now, critical=True, message=msg,
-                           recipients=recipients)
+    notify_ticket_contacts(
+        session, ticket, kind="requires_action", now=now, critical=True, message=msg, recipients=recipients
+    )

@@ -37,7 +37,9 @@ def _send(att: Attachment, *, inline: bool) -> Response:
 
 def _visible(stmt: Any) -> Any:
     principal = authenticate()
-    stmt = stmt.join(Message, Message.id == Attachment.message_id).join(Ticket, Ticket.id == Message.ticket_id)
+    stmt = stmt.join(Message, Message.id == Attachment.message_id).join(
+        Ticket, Ticket.id == Message.ticket_id
+    )
     if principal.org_scope is not None:
         stmt = stmt.where(Ticket.organization_id == principal.org_scope, Message.direction != "note")
     return stmt
@@ -45,7 +47,9 @@ def _visible(stmt: Any) -> Any:
 
 @bp.get("/tickets/<int:number>/attachments/<int:attachment_id>")
 def download(number: int, attachment_id: int) -> Response:
-    att = db.session.scalar(_visible(select(Attachment)).where(Attachment.id == attachment_id, Ticket.number == number))
+    att = db.session.scalar(
+        _visible(select(Attachment)).where(Attachment.id == attachment_id, Ticket.number == number)
+    )
     if att is None:
         raise NotFound("attachment not found")
     return _send(att, inline=False)

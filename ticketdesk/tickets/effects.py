@@ -65,8 +65,16 @@ def _fmt(session: Session, ticket: Ticket, value: datetime | None) -> str | None
     return format_due(value, zone, pick_language(client_language(ticket)))
 
 
-def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetime, manual_priority: str | None,
-               actor: ActorRef, acknowledge: bool = True) -> None:
+def on_created(
+    session: Session,
+    ticket: Ticket,
+    first: Message,
+    *,
+    now: datetime,
+    manual_priority: str | None,
+    actor: ActorRef,
+    acknowledge: bool = True,
+) -> None:
     if manual_priority:
         triage.set_manual_priority(ticket, manual_priority)
     else:
@@ -78,14 +86,24 @@ def on_created(session: Session, ticket: Ticket, first: Message, *, now: datetim
         return
     to, cc = client_recipients(ticket)
     queue_template(
-        session, kind="ack", to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket,
-        auto_submitted="auto-replied", name=ticket.requester.name if ticket.requester else "",
-        priority=ticket.priority, first_response_due=_fmt(session, ticket, ticket.first_response_due),
+        session,
+        kind="ack",
+        to=to,
+        cc=cc,
+        language=client_language(ticket),
+        now=now,
+        ticket=ticket,
+        auto_submitted="auto-replied",
+        name=ticket.requester.name if ticket.requester else "",
+        priority=ticket.priority,
+        first_response_due=_fmt(session, ticket, ticket.first_response_due),
         resolution_due=_fmt(session, ticket, ticket.resolution_due),
     )
 
 
-def apply_status_effects(session: Session, ticket: Ticket, move: Move, *, now: datetime, actor: ActorRef) -> None:
+def apply_status_effects(
+    session: Session, ticket: Ticket, move: Move, *, now: datetime, actor: ActorRef
+) -> None:
     for effect in move.effects:
         if effect == "set_resolved":
             ticket.resolved_at = now
@@ -102,21 +120,45 @@ def apply_status_effects(session: Session, ticket: Ticket, move: Move, *, now: d
     if "notify_client" in move.effects:
         to, cc = client_recipients(ticket)
         queue_template(
-            session, kind="status", to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket,
-            scheduled_for=_fmt(session, ticket, ticket.scheduled_for), reopen_days=reopen_window(session).days,
+            session,
+            kind="status",
+            to=to,
+            cc=cc,
+            language=client_language(ticket),
+            now=now,
+            ticket=ticket,
+            scheduled_for=_fmt(session, ticket, ticket.scheduled_for),
+            reopen_days=reopen_window(session).days,
             first_response_due=_fmt(session, ticket, ticket.first_response_due),
             resolution_due=_fmt(session, ticket, ticket.resolution_due),
         )
 
 
-def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent, *, now: datetime,
-                   sms_recipients: str | None = None) -> None:
+def on_agent_reply(
+    session: Session,
+    ticket: Ticket,
+    msg: Message,
+    agent: Agent,
+    *,
+    now: datetime,
+    sms_recipients: str | None = None,
+) -> None:
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
     to, cc = client_recipients(ticket)
     mail = queue_template(
-        session, kind="reply", to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket,
-        message=msg, auto_submitted=None, from_name=agent.name, text=msg.text, agent_name=agent.name,
+        session,
+        kind="reply",
+        to=to,
+        cc=cc,
+        language=client_language(ticket),
+        now=now,
+        ticket=ticket,
+        message=msg,
+        auto_submitted=None,
+        from_name=agent.name,
+        text=msg.text,
+        agent_name=agent.name,
         requires_action=msg.requires_action,
     )
     if mail is not None:
@@ -129,10 +171,16 @@ def on_agent_reply(session: Session, ticket: Ticket, msg: Message, agent: Agent,
 def on_client_message(session: Session, ticket: Ticket, msg: Message, *, now: datetime) -> None:
     before = ticket.priority
     if triage.apply_auto_priority(ticket, msg.subject, msg.text, raise_only=True):
-        record(session, ticket, ActorRef.system("priority"), "priority.changed", now=now,
-               before={"priority": before, "priority_source": "auto"},
-               after={"priority": ticket.priority, "priority_source": "auto"},
-               detail="raised by the words of a new message from the client")
+        record(
+            session,
+            ticket,
+            ActorRef.system("priority"),
+            "priority.changed",
+            now=now,
+            before={"priority": before, "priority_source": "auto"},
+            after={"priority": ticket.priority, "priority_source": "auto"},
+            detail="raised by the words of a new message from the client",
+        )
     triage.recompute_sla(session, ticket, now=now)
 
 
@@ -142,8 +190,13 @@ def on_priority_changed(session: Session, ticket: Ticket, *, now: datetime) -> N
 
 def refuse_claim_token(ticket: Ticket) -> str:
     serializer = URLSafeSerializer(app_settings().secret_key, salt="claim-refusal")
-    return serializer.dumps({"n": ticket.number, "a": ticket.claimed_by_id,
-                             "t": ticket.claimed_at.isoformat() if ticket.claimed_at else None})
+    return serializer.dumps(
+        {
+            "n": ticket.number,
+            "a": ticket.claimed_by_id,
+            "t": ticket.claimed_at.isoformat() if ticket.claimed_at else None,
+        }
+    )
 
 
 def read_refuse_claim_token(token: str) -> dict[str, Any] | None:
@@ -157,16 +210,28 @@ def read_refuse_claim_token(token: str) -> dict[str, Any] | None:
 def on_claimed(session: Session, ticket: Ticket, agent: Agent, *, now: datetime) -> None:
     to, cc = client_recipients(ticket)
     url = f"{app_settings().public_url}/portal/claims/{refuse_claim_token(ticket)}"
-    queue_template(session, kind="claimed", to=to, cc=cc, language=client_language(ticket), now=now,
-                   ticket=ticket, agent_name=agent.name, refuse_url=url)
+    queue_template(
+        session,
+        kind="claimed",
+        to=to,
+        cc=cc,
+        language=client_language(ticket),
+        now=now,
+        ticket=ticket,
+        agent_name=agent.name,
+        refuse_url=url,
+    )
 
 
 def on_cc_removed(session: Session, ticket: Ticket, address: str, *, now: datetime) -> None:
     """Tell a removed person once (a second removal after re-adding does not mail again)."""
     earlier = session.scalars(
-        select(OutboundMail.to_addrs).where(OutboundMail.ticket_id == ticket.id, OutboundMail.kind == "cc_removed")
+        select(OutboundMail.to_addrs).where(
+            OutboundMail.ticket_id == ticket.id, OutboundMail.kind == "cc_removed"
+        )
     )
     if any(address in (to or []) for to in earlier):
         return
-    queue_template(session, kind="cc_removed", to=[address], language=client_language(ticket), now=now,
-                   ticket=ticket)
+    queue_template(
+        session, kind="cc_removed", to=[address], language=client_language(ticket), now=now, ticket=ticket
+    )

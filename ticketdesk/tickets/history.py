@@ -46,8 +46,16 @@ def record(
     client_visible: bool = True,
 ) -> TicketEvent:
     event = TicketEvent(
-        ticket_id=ticket.id, actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, kind=kind,
-        before=before, after=after, detail=detail, client_visible=client_visible, created_at=now,
+        ticket_id=ticket.id,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        kind=kind,
+        before=before,
+        after=after,
+        detail=detail,
+        client_visible=client_visible,
+        created_at=now,
     )
     session.add(event)
     return event

@@ -24,14 +24,22 @@ def autoclose(payload: dict[str, Any], ctx: JobContext) -> None:
     """Resolved tickets whose reopen window has passed become closed."""
     cutoff = ctx.now - reopen_window(db.session)
     numbers = db.session.scalars(
-        select(Ticket.number).where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= cutoff)
-        .order_by(Ticket.resolved_at).limit(BATCH)
+        select(Ticket.number)
+        .where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= cutoff)
+        .order_by(Ticket.resolved_at)
+        .limit(BATCH)
     ).all()
     for number in numbers:
         ticket = service.get_for_update(db.session, number)
         try:
-            service.change_status(db.session, ticket, Status.CLOSED, ActorRef.system("auto-close"), now=ctx.now,
-                                  detail=f"reopen window of {reopen_window(db.session).days} days passed")
+            service.change_status(
+                db.session,
+                ticket,
+                Status.CLOSED,
+                ActorRef.system("auto-close"),
+                now=ctx.now,
+                detail=f"reopen window of {reopen_window(db.session).days} days passed",
+            )
         except LifecycleError:
             continue  # reopened meanwhile, or still inside the window
         db.session.commit()
@@ -41,15 +49,27 @@ def autoclose(payload: dict[str, Any], ctx: JobContext) -> None:
 def scheduled_due(payload: dict[str, Any], ctx: JobContext) -> None:
     """Scheduled tickets come back to the queue by themselves on their date."""
     numbers = db.session.scalars(
-        select(Ticket.number).where(Ticket.status == Status.SCHEDULED, Ticket.scheduled_for <= ctx.now)
-        .order_by(Ticket.scheduled_for).limit(BATCH)
+        select(Ticket.number)
+        .where(Ticket.status == Status.SCHEDULED, Ticket.scheduled_for <= ctx.now)
+        .order_by(Ticket.scheduled_for)
+        .limit(BATCH)
     ).all()
     for number in numbers:
         ticket = service.get_for_update(db.session, number)
-        if ticket.status != Status.SCHEDULED or ticket.scheduled_for is None or ticket.scheduled_for > ctx.now:
+        if (
+            ticket.status != Status.SCHEDULED
+            or ticket.scheduled_for is None
+            or ticket.scheduled_for > ctx.now
+        ):
             continue
-        service.change_status(db.session, ticket, Status.QUEUED, ActorRef.system("schedule"), now=ctx.now,
-                              detail="scheduled date reached")
+        service.change_status(
+            db.session,
+            ticket,
+            Status.QUEUED,
+            ActorRef.system("schedule"),
+            now=ctx.now,
+            detail="scheduled date reached",
+        )
         db.session.commit()
 
 

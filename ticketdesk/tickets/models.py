@@ -22,7 +22,9 @@ class Queue(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    routing_mode: Mapped[str] = mapped_column(String(20), default="affinity")  # affinity | least_loaded | none
+    routing_mode: Mapped[str] = mapped_column(
+        String(20), default="affinity"
+    )  # affinity | least_loaded | none
     load_cap: Mapped[int] = mapped_column(Integer, default=10)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     addresses: Mapped[list[QueueAddress]] = relationship(

@@ -26,8 +26,9 @@ class TicketFilter:
     def validate(self) -> TicketFilter:
         for s in self.status or []:
             if s not in STATUSES:
-                raise ValidationFailed(f"unknown status {s!r}; expected one of {', '.join(STATUSES)}",
-                                       code="unknown_status")
+                raise ValidationFailed(
+                    f"unknown status {s!r}; expected one of {', '.join(STATUSES)}", code="unknown_status"
+                )
         for p in self.priority or []:
             if p not in PRIORITY_RANK:
                 raise ValidationFailed(f"unknown priority {p!r}; expected one of {', '.join(PRIORITY_RANK)}")
@@ -56,8 +57,9 @@ def filtered(stmt: Select[Any], f: TicketFilter) -> Select[Any]:
     return stmt
 
 
-def list_newest(session: Session, f: TicketFilter, *, org_scope: int | None, after_id: int | None,
-                limit: int) -> tuple[list[Ticket], int | None]:
+def list_newest(
+    session: Session, f: TicketFilter, *, org_scope: int | None, after_id: int | None, limit: int
+) -> tuple[list[Ticket], int | None]:
     """Newest first, keyset-paginated by id; returns (page, id to continue after or None)."""
     stmt = filtered(scoped(select(Ticket), org_scope), f.validate())
     if after_id is not None:
@@ -68,8 +70,9 @@ def list_newest(session: Session, f: TicketFilter, *, org_scope: int | None, aft
     return rows, (rows[-1].id if more and rows else None)
 
 
-def list_by_urgency(session: Session, f: TicketFilter, *, org_scope: int | None, after: tuple | None,
-                    limit: int) -> tuple[list[Ticket], tuple | None]:
+def list_by_urgency(
+    session: Session, f: TicketFilter, *, org_scope: int | None, after: tuple | None, limit: int
+) -> tuple[list[Ticket], tuple | None]:
     """Priority first, then the nearest SLA due time (tickets without one last), keyset-paginated."""
     due_missing = Ticket.first_response_due.is_(None)
     stmt = filtered(scoped(select(Ticket), org_scope), f.validate())
@@ -88,8 +91,12 @@ def list_by_urgency(session: Session, f: TicketFilter, *, org_scope: int | None,
     if not more or not rows:
         return rows, None
     last = rows[-1]
-    return rows, (last.priority_rank, last.first_response_due is not None,
-                  last.first_response_due.isoformat() if last.first_response_due else None, last.id)
+    return rows, (
+        last.priority_rank,
+        last.first_response_due is not None,
+        last.first_response_due.isoformat() if last.first_response_due else None,
+        last.id,
+    )
 
 
 def _due_after(has_due: bool, due: Any, last_id: int) -> Any:

@@ -41,8 +41,10 @@ def address_map(session: Session) -> dict[str, int]:
     """Support address → queue id, read once and kept a few seconds (looked up for every message)."""
     from ticketdesk.admin.store import cached
 
-    return cached("queue_addresses",
-                  lambda: {a: q for a, q in session.execute(select(QueueAddress.address, QueueAddress.queue_id))})
+    return cached(
+        "queue_addresses",
+        lambda: {a: q for a, q in session.execute(select(QueueAddress.address, QueueAddress.queue_id))},
+    )
 
 
 def queue_for_address(session: Session, address: str) -> Queue | None:

@@ -29,8 +29,12 @@ def ticket_summary(t: Ticket) -> dict[str, Any]:
         "queue": t.queue.slug,
         "channel": t.channel,
         "organization": {"id": t.organization.id, "name": t.organization.name},
-        "requester": None if requester is None else {
-            "id": requester.id, "name": requester.name, "email": requester.primary_email,
+        "requester": None
+        if requester is None
+        else {
+            "id": requester.id,
+            "name": requester.name,
+            "email": requester.primary_email,
         },
         "cc": [c.email for c in t.cc],
         "claimed_by": agent_ref(t.claimed_by),
@@ -47,9 +51,14 @@ def ticket_summary(t: Ticket) -> dict[str, Any]:
 
 def attachment_dict(a: Attachment, ticket_number: int | None) -> dict[str, Any]:
     return {
-        "id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-        "inline": a.inline, "too_large": a.too_large,
-        "url": None if a.too_large or ticket_number is None
+        "id": a.id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "inline": a.inline,
+        "too_large": a.too_large,
+        "url": None
+        if a.too_large or ticket_number is None
         else f"/tickets/{ticket_number}/attachments/{a.id}",
     }
 
@@ -72,9 +81,14 @@ def message_dict(m: Message, ticket_number: int | None = None) -> dict[str, Any]
         "requires_action": m.requires_action,
         "author": agent_ref(m.author_agent),
         "created_at": iso(m.created_at),
-        "auth": None if auth is None else {
-            "dkim": auth.get("dkim"), "spf": auth.get("spf"), "dmarc": auth.get("dmarc"),
-            "verdict": auth.get("verdict"), "details": auth.get("details", []),
+        "auth": None
+        if auth is None
+        else {
+            "dkim": auth.get("dkim"),
+            "spf": auth.get("spf"),
+            "dmarc": auth.get("dmarc"),
+            "verdict": auth.get("verdict"),
+            "details": auth.get("details", []),
         },
         "attachments": [attachment_dict(a, ticket_number) for a in m.attachments],
     }

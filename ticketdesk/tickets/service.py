@@ -65,12 +65,24 @@ def _touch(ticket: Ticket, now: datetime) -> None:
     ticket.version = (ticket.version or 0) + 1
 
 
-def _updated(session: Session, ticket: Ticket, changes: dict[str, Any], *, client_visible: bool = True) -> None:
+def _updated(
+    session: Session, ticket: Ticket, changes: dict[str, Any], *, client_visible: bool = True
+) -> None:
     publish(
-        session, "ticket.updated",
-        {"number": ticket.number, "changes": changes, "version": ticket.version, "updated_at": iso(ticket.updated_at)},
-        ticket_rooms(number=ticket.number, queue_slug=ticket.queue.slug, organization_id=ticket.organization_id,
-                     client_visible=client_visible),
+        session,
+        "ticket.updated",
+        {
+            "number": ticket.number,
+            "changes": changes,
+            "version": ticket.version,
+            "updated_at": iso(ticket.updated_at),
+        },
+        ticket_rooms(
+            number=ticket.number,
+            queue_slug=ticket.queue.slug,
+            organization_id=ticket.organization_id,
+            client_visible=client_visible,
+        ),
     )
 
 
@@ -93,9 +105,16 @@ def create_ticket(
     """Open a ticket with its first message; priority, SLA, routing and acknowledgement follow."""
     subject = (subject or "").strip() or "(no subject)"
     ticket = Ticket(
-        subject=subject[:500], organization=organization, requester=requester, queue=queue,
-        status=Status.QUEUED, channel=message.channel, created_at=now, updated_at=now,
-        previous_ticket_id=previous_ticket_id, legacy_reference=(legacy_reference or "")[:500] or None,
+        subject=subject[:500],
+        organization=organization,
+        requester=requester,
+        queue=queue,
+        status=Status.QUEUED,
+        channel=message.channel,
+        created_at=now,
+        updated_at=now,
+        previous_ticket_id=previous_ticket_id,
+        legacy_reference=(legacy_reference or "")[:500] or None,
     )
     session.add(ticket)
     session.flush()
@@ -103,39 +122,78 @@ def create_ticket(
     for address in cc or []:
         _add_cc_row(ticket, address, actor.label)
     first = _add_message(session, ticket, message, actor=actor, now=now)
-    record(session, ticket, actor, "ticket.created", now=now,
-           after={"status": ticket.status, "queue": queue.slug, "channel": ticket.channel})
-    effects.on_created(session, ticket, first, now=now, manual_priority=priority, actor=actor,
-                       acknowledge=acknowledge)
+    record(
+        session,
+        ticket,
+        actor,
+        "ticket.created",
+        now=now,
+        after={"status": ticket.status, "queue": queue.slug, "channel": ticket.channel},
+    )
+    effects.on_created(
+        session, ticket, first, now=now, manual_priority=priority, actor=actor, acknowledge=acknowledge
+    )
     session.flush()
-    publish(session, "ticket.created", ticket_summary(ticket),
-            ticket_rooms(number=ticket.number, queue_slug=queue.slug, organization_id=organization.id))
+    publish(
+        session,
+        "ticket.created",
+        ticket_summary(ticket),
+        ticket_rooms(number=ticket.number, queue_slug=queue.slug, organization_id=organization.id),
+    )
     return ticket, first
 
 
-def _add_message(session: Session, ticket: Ticket, data: NewMessage, *, actor: ActorRef, now: datetime) -> Message:
+def _add_message(
+    session: Session, ticket: Ticket, data: NewMessage, *, actor: ActorRef, now: datetime
+) -> Message:
     msg = Message(
-        ticket_id=ticket.id, direction=data.direction, channel=data.channel,
-        from_addr=data.from_addr, from_name=data.from_name, to_addrs=data.to_addrs, cc_addrs=data.cc_addrs,
-        subject=(data.subject or ticket.subject)[:500], text=data.text, html=data.html,
-        quoted_text=data.quoted_text, message_id_header=data.message_id_header, in_reply_to=data.in_reply_to,
-        references=data.references, raw_message_id=data.raw_message_id, auth=data.auth,
-        requires_action=data.requires_action, created_at=now,
+        ticket_id=ticket.id,
+        direction=data.direction,
+        channel=data.channel,
+        from_addr=data.from_addr,
+        from_name=data.from_name,
+        to_addrs=data.to_addrs,
+        cc_addrs=data.cc_addrs,
+        subject=(data.subject or ticket.subject)[:500],
+        text=data.text,
+        html=data.html,
+        quoted_text=data.quoted_text,
+        message_id_header=data.message_id_header,
+        in_reply_to=data.in_reply_to,
+        references=data.references,
+        raw_message_id=data.raw_message_id,
+        auth=data.auth,
+        requires_action=data.requires_action,
+        created_at=now,
         author_agent_id=actor.id if actor.type == "agent" else None,
         author_contact_id=actor.id if actor.type == "client" else None,
     )
     session.add(msg)
     session.flush()
     visible = data.direction != "note"
-    publish(session, "message.created", {"number": ticket.number, "message": message_dict(msg, ticket.number)},
-            ticket_rooms(number=ticket.number, queue_slug=ticket.queue.slug,
-                         organization_id=ticket.organization_id, client_visible=visible))
+    publish(
+        session,
+        "message.created",
+        {"number": ticket.number, "message": message_dict(msg, ticket.number)},
+        ticket_rooms(
+            number=ticket.number,
+            queue_slug=ticket.queue.slug,
+            organization_id=ticket.organization_id,
+            client_visible=visible,
+        ),
+    )
     return msg
 
 
 def change_status(
-    session: Session, ticket: Ticket, target: str, actor: ActorRef, *, now: datetime,
-    scheduled_for: datetime | None = None, detail: str = "",
+    session: Session,
+    ticket: Ticket,
+    target: str,
+    actor: ActorRef,
+    *,
+    now: datetime,
+    scheduled_for: datetime | None = None,
+    detail: str = "",
 ) -> Ticket:
     goal = parse_status(target)
     if goal is Status.SCHEDULED:
@@ -159,8 +217,16 @@ def change_status(
 
 
 def add_agent_message(
-    session: Session, ticket: Ticket, agent: Agent, *, kind: str, text: str, now: datetime,
-    requires_action: bool = False, html: str | None = None, sms_recipients: str | None = None,
+    session: Session,
+    ticket: Ticket,
+    agent: Agent,
+    *,
+    kind: str,
+    text: str,
+    now: datetime,
+    requires_action: bool = False,
+    html: str | None = None,
+    sms_recipients: str | None = None,
 ) -> Message:
     """An agent's reply (mailed to the requester and CC) or internal note (never shown to the client)."""
     if kind not in ("reply", "note"):
@@ -171,21 +237,47 @@ def add_agent_message(
         raise Conflict("the ticket is closed", code="ticket_closed")
     actor = ActorRef.agent(agent)
     direction = "out" if kind == "reply" else "note"
-    msg = _add_message(session, ticket, NewMessage(
-        text=text.strip(), html=html, direction=direction, channel="web", subject=ticket.subject,
-        requires_action=requires_action and kind == "reply", from_addr=agent.email, from_name=agent.name,
-    ), actor=actor, now=now)
-    record(session, ticket, actor, "message.reply" if kind == "reply" else "message.note", now=now,
-           after={"message_id": msg.id, "requires_action": msg.requires_action}, client_visible=kind == "reply")
+    msg = _add_message(
+        session,
+        ticket,
+        NewMessage(
+            text=text.strip(),
+            html=html,
+            direction=direction,
+            channel="web",
+            subject=ticket.subject,
+            requires_action=requires_action and kind == "reply",
+            from_addr=agent.email,
+            from_name=agent.name,
+        ),
+        actor=actor,
+        now=now,
+    )
+    record(
+        session,
+        ticket,
+        actor,
+        "message.reply" if kind == "reply" else "message.note",
+        now=now,
+        after={"message_id": msg.id, "requires_action": msg.requires_action},
+        client_visible=kind == "reply",
+    )
     if kind == "reply":
         effects.on_agent_reply(session, ticket, msg, agent, now=now, sms_recipients=sms_recipients)
     _touch(ticket, now)
-    _updated(session, ticket, {"last_message": msg.id}, client_visible=kind == "reply")  # a note stays internal
+    _updated(
+        session, ticket, {"last_message": msg.id}, client_visible=kind == "reply"
+    )  # a note stays internal
     return msg
 
 
 def add_client_message(
-    session: Session, ticket: Ticket, contact: Contact | None, data: NewMessage, *, now: datetime,
+    session: Session,
+    ticket: Ticket,
+    contact: Contact | None,
+    data: NewMessage,
+    *,
+    now: datetime,
     actor: ActorRef | None = None,
 ) -> Message:
     """A client's reply: appended, and it takes a waiting or resolved (in-window) ticket back to work.
@@ -209,8 +301,16 @@ def add_client_message(
     return msg
 
 
-def set_priority(session: Session, ticket: Ticket, priority: str, actor: ActorRef, *, now: datetime,
-                 reasons: list[dict[str, Any]] | None = None, source: str = "manual") -> Ticket:
+def set_priority(
+    session: Session,
+    ticket: Ticket,
+    priority: str,
+    actor: ActorRef,
+    *,
+    now: datetime,
+    reasons: list[dict[str, Any]] | None = None,
+    source: str = "manual",
+) -> Ticket:
     if priority not in PRIORITY_RANK:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}")
     before = {"priority": ticket.priority, "priority_source": ticket.priority_source}
@@ -229,22 +329,33 @@ def claim(session: Session, number: int, agent: Agent, *, now: datetime) -> Tick
     """Atomically claim a non-urgent ticket: exactly one of two racing agents wins."""
     result = session.execute(
         update(Ticket)
-        .where(Ticket.number == number, Ticket.claimed_by_id.is_(None), Ticket.priority != "urgent",
-               Ticket.status.not_in([Status.CLOSED, Status.RESOLVED]))
+        .where(
+            Ticket.number == number,
+            Ticket.claimed_by_id.is_(None),
+            Ticket.priority != "urgent",
+            Ticket.status.not_in([Status.CLOSED, Status.RESOLVED]),
+        )
         .values(claimed_by_id=agent.id, claimed_at=now, updated_at=now, version=Ticket.version + 1)
         .execution_options(synchronize_session=False)
     )
-    ticket = session.scalar(select(Ticket).where(Ticket.number == number).execution_options(populate_existing=True))
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.number == number).execution_options(populate_existing=True)
+    )
     if ticket is None:
         raise NotFound(f"ticket {number} not found")
     if result.rowcount != 1:
         if ticket.claimed_by_id == agent.id:
             return ticket
         if ticket.priority == "urgent":
-            raise Conflict("urgent tickets cannot be claimed; they stay in the shared queue", code="urgent_ticket")
+            raise Conflict(
+                "urgent tickets cannot be claimed; they stay in the shared queue", code="urgent_ticket"
+            )
         if ticket.claimed_by_id is not None:
-            raise Conflict(f"already claimed by {ticket.claimed_by.name}", code="already_claimed",
-                           details={"claimed_by": agent_ref(ticket.claimed_by)})
+            raise Conflict(
+                f"already claimed by {ticket.claimed_by.name}",
+                code="already_claimed",
+                details={"claimed_by": agent_ref(ticket.claimed_by)},
+            )
         raise Conflict(f"a {ticket.status} ticket cannot be claimed", code="not_claimable")
     actor = ActorRef.agent(agent)
     record(session, ticket, actor, "claim.taken", now=now, after={"claimed_by": agent_ref(agent)})
@@ -253,8 +364,15 @@ def claim(session: Session, number: int, agent: Agent, *, now: datetime) -> Tick
     return ticket
 
 
-def release(session: Session, ticket: Ticket, actor: ActorRef, *, now: datetime, reason: str = "",
-            by_admin: bool = False) -> Ticket:
+def release(
+    session: Session,
+    ticket: Ticket,
+    actor: ActorRef,
+    *,
+    now: datetime,
+    reason: str = "",
+    by_admin: bool = False,
+) -> Ticket:
     if ticket.claimed_by_id is None:
         raise Conflict("the ticket is not claimed", code="not_claimed")
     if actor.type == "agent" and actor.id != ticket.claimed_by_id and not by_admin:

@@ -68,8 +68,14 @@ def _r(actors: str, event: str, *effects: str) -> Rule:
     return Rule(frozenset(Actor(a) for a in actors.split()), event, effects)
 
 
-Q, P, W, R, S, C = (Status.QUEUED, Status.IN_PROGRESS, Status.WAITING_FOR_CLIENT, Status.RESOLVED,
-                    Status.SCHEDULED, Status.CLOSED)
+Q, P, W, R, S, C = (
+    Status.QUEUED,
+    Status.IN_PROGRESS,
+    Status.WAITING_FOR_CLIENT,
+    Status.RESOLVED,
+    Status.SCHEDULED,
+    Status.CLOSED,
+)
 
 # (from, to) → who may make the move, the event it records and the effects the service runs.
 TRANSITIONS: dict[tuple[Status, Status], Rule] = {
@@ -165,7 +171,9 @@ def client_reply_target(state: TicketState, *, now: datetime, reopen_window: tim
     return None
 
 
-def allowed_targets(state: TicketState, actor: str, *, now: datetime, reopen_window: timedelta) -> list[Status]:
+def allowed_targets(
+    state: TicketState, actor: str, *, now: datetime, reopen_window: timedelta
+) -> list[Status]:
     """The statuses this actor may move the ticket to now (for the buttons the UI shows)."""
     result = []
     for (current, goal), _rule in TRANSITIONS.items():

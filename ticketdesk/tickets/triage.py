@@ -30,6 +30,7 @@ OPEN = ("queued", "in_progress", "waiting_for_client", "scheduled")
 
 # --- priority -----------------------------------------------------------------------------------
 
+
 def priority_rules(session: Session | None = None) -> list[Any] | None:
     """Admin-edited rules from the settings table, or None for the shipped defaults."""
     from ticketdesk.extensions import db
@@ -42,7 +43,11 @@ def priority_rules(session: Session | None = None) -> list[Any] | None:
 
 
 def set_manual_priority(ticket: Ticket, priority: str) -> None:
-    ticket.priority, ticket.priority_rank, ticket.priority_source = priority, PRIORITY_RANK[priority], "manual"
+    ticket.priority, ticket.priority_rank, ticket.priority_source = (
+        priority,
+        PRIORITY_RANK[priority],
+        "manual",
+    )
     ticket.priority_reasons = [{"effect": "manual", "detail": "set when the ticket was opened"}]
 
 
@@ -63,6 +68,7 @@ def apply_auto_priority(ticket: Ticket, subject: str, text: str, *, raise_only: 
 
 # --- SLA ----------------------------------------------------------------------------------------
 
+
 def sla_policy(session: Session, organization_id: int | None) -> SlaPolicy:
     """The team's policy with the organisation's own targets over it (see ``ticketdesk.sla.service``)."""
     from ticketdesk.sla.service import policy_for
@@ -78,7 +84,9 @@ def recompute_sla(session: Session, ticket: Ticket, *, now: datetime) -> None:
     before = None if ticket.resolution_due is None else DueSnapshot.of(ticket)
     policy = sla_policy(session, ticket.organization_id)
     opened = ticket.created_at or now
-    first, resolution = due_times(policy, ticket.priority, opened, paused_minutes=ticket.sla_paused_minutes or 0)
+    first, resolution = due_times(
+        policy, ticket.priority, opened, paused_minutes=ticket.sla_paused_minutes or 0
+    )
     if ticket.first_responded_at is None:
         ticket.first_response_due = first
     ticket.resolution_due = resolution
@@ -113,9 +121,10 @@ def mark_agent_seen(session: Session, agent_id: int, *, now: datetime) -> None:
     """The agent is connected now (the workspace's Socket.IO connection calls this on connect and on its
     heartbeat); written at most every 30 s per agent."""
     session.execute(
-        update(Agent).where(Agent.id == agent_id,
-                            or_(Agent.last_seen_at.is_(None), Agent.last_seen_at < now - SEEN_STEP))
-        .values(last_seen_at=now).execution_options(synchronize_session=False)
+        update(Agent)
+        .where(Agent.id == agent_id, or_(Agent.last_seen_at.is_(None), Agent.last_seen_at < now - SEEN_STEP))
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -154,48 +163,77 @@ def route(session: Session, ticket: Ticket, *, now: datetime) -> None:
     if mode == "none":
         return
     agents = session.scalars(
-        select(Agent).join(agent_queues, agent_queues.c.agent_id == Agent.id)
+        select(Agent)
+        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
         .where(agent_queues.c.queue_id == ticket.queue_id, Agent.active.is_(True))
     ).all()
     if not agents:
         return
     ids = [a.id for a in agents]
     holder = func.coalesce(Ticket.claimed_by_id, Ticket.assignee_id)
-    loads = dict(session.execute(
-        select(holder, func.count()).where(holder.in_(ids), Ticket.status.in_(OPEN)).group_by(holder)
-    ).all())
-    last_assigned = dict(session.execute(
-        select(Ticket.assignee_id, func.max(Ticket.created_at)).where(Ticket.assignee_id.in_(ids))
-        .group_by(Ticket.assignee_id)
-    ).all())
+    loads = dict(
+        session.execute(
+            select(holder, func.count()).where(holder.in_(ids), Ticket.status.in_(OPEN)).group_by(holder)
+        ).all()
+    )
+    last_assigned = dict(
+        session.execute(
+            select(Ticket.assignee_id, func.max(Ticket.created_at))
+            .where(Ticket.assignee_id.in_(ids))
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
     last = session.execute(
         select(Message.author_agent_id, Ticket.number, Message.created_at)
         .join(Ticket, Ticket.id == Message.ticket_id)
-        .where(Ticket.organization_id == ticket.organization_id, Message.author_agent_id.is_not(None),
-               Message.direction == "out", Ticket.id != ticket.id)
-        .order_by(Message.created_at.desc()).limit(1)
+        .where(
+            Ticket.organization_id == ticket.organization_id,
+            Message.author_agent_id.is_not(None),
+            Message.direction == "out",
+            Ticket.id != ticket.id,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
     ).first()
     online_minutes = int(get_value(session, "routing.online_minutes", ONLINE_MINUTES))
     team = sla_policy(session, None).calendar
     own = agent_calendars(session)
     candidates = [
-        AgentCandidate(id=a.id, name=a.name, online=is_online(a, now=now, online_minutes=online_minutes),
-                       in_working_hours=True if a.on_call else is_open(own.get(a.id, team), now),
-                       open_load=int(loads.get(a.id, 0)), active=a.active, max_load=a.max_load,
-                       last_assigned_at=last_assigned.get(a.id))
+        AgentCandidate(
+            id=a.id,
+            name=a.name,
+            online=is_online(a, now=now, online_minutes=online_minutes),
+            in_working_hours=True if a.on_call else is_open(own.get(a.id, team), now),
+            open_load=int(loads.get(a.id, 0)),
+            active=a.active,
+            max_load=a.max_load,
+            last_assigned_at=last_assigned.get(a.id),
+        )
         for a in agents
     ]
     choice = choose_agent(
-        organization_id=ticket.organization_id, organization_name=ticket.organization.name,
-        candidates=candidates, last_handler_id=last[0] if last else None,
-        last_ticket_number=last[1] if last else None, last_handled_at=last[2] if last else None,
-        now=now, load_cap=ticket.queue.load_cap or 10, mode=mode,
+        organization_id=ticket.organization_id,
+        organization_name=ticket.organization.name,
+        candidates=candidates,
+        last_handler_id=last[0] if last else None,
+        last_ticket_number=last[1] if last else None,
+        last_handled_at=last[2] if last else None,
+        now=now,
+        load_cap=ticket.queue.load_cap or 10,
+        mode=mode,
     )
     ticket.assignee_id = choice.agent_id
     session.flush()
-    record(session, ticket, ActorRef.system("routing"), "routing.assigned", now=now,
-           after={"assignee_id": choice.agent_id, "rule": choice.rule}, detail=choice.reason,
-           client_visible=False)
+    record(
+        session,
+        ticket,
+        ActorRef.system("routing"),
+        "routing.assigned",
+        now=now,
+        after={"assignee_id": choice.agent_id, "rule": choice.rule},
+        detail=choice.reason,
+        client_visible=False,
+    )
 
 
 def after_created(session: Session, ticket: Ticket, *, now: datetime) -> None:
@@ -205,8 +243,9 @@ def after_created(session: Session, ticket: Ticket, *, now: datetime) -> None:
     triggers.on_ticket_created(session, ticket, now=now)
 
 
-def requires_action_sms(session: Session, ticket: Ticket, msg: Message, *, now: datetime,
-                        recipients: str | None = None) -> None:
+def requires_action_sms(
+    session: Session, ticket: Ticket, msg: Message, *, now: datetime, recipients: str | None = None
+) -> None:
     from ticketdesk.sms import triggers
 
     triggers.on_requires_action(session, ticket, msg, now=now, recipients=recipients)

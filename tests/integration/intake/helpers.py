@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime
 from typing import Any
 
 from ticketdesk.intake.service import receive
 from ticketdesk.intake.store import Envelope
 
 
-def mail(frm: str, subject: str = "Server question", body: str = "Hello, we have a question.", *,
-         to: str = "support@support.test", cc: str | None = None, message_id: str | None = None,
-         in_reply_to: str | None = None, references: str | None = None, headers: dict[str, str] | None = None,
-         html: str | None = None) -> bytes:
+def mail(
+    frm: str,
+    subject: str = "Server question",
+    body: str = "Hello, we have a question.",
+    *,
+    to: str = "support@support.test",
+    cc: str | None = None,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+    html: str | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = frm
     msg["To"] = to
@@ -36,6 +45,12 @@ def mail(frm: str, subject: str = "Server question", body: str = "Hello, we have
     return msg.as_bytes()
 
 
-def deliver(app: Any, raw: bytes, *, to: str = "support@support.test", mail_from: str | None = None,
-            source: str = "ingest") -> Any:
+def deliver(
+    app: Any,
+    raw: bytes,
+    *,
+    to: str = "support@support.test",
+    mail_from: str | None = None,
+    source: str = "ingest",
+) -> Any:
     return receive(app, raw, Envelope(source=source, mail_from=mail_from, rcpt_to=(to,)))

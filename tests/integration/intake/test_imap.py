@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.fixtures.imapserver import LocalImap
 from ticketdesk.extensions import db
 from ticketdesk.intake.models import RawMessage
 from ticketdesk.intake.sources.imap import STORED_FLAG, poll_once
-from tests.fixtures.imapserver import LocalImap
 
 from .helpers import mail
 
@@ -41,8 +41,8 @@ def test_poll_moves_to_done_folder(app: Any, make_org: Any, make_contact: Any) -
 
 
 def test_unstorable_mail_stays_in_the_mailbox(tmp_path: Any) -> None:
-    from ticketdesk.app import create_app
     from tests.conftest import make_test_settings
+    from ticketdesk.app import create_app
 
     dead = create_app(make_test_settings(tmp_path, f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.sqlite3'}"))
     with LocalImap() as imap:
@@ -58,6 +58,13 @@ def test_imap_poll_cli_needs_a_url(tmp_path: Any) -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "ticketdesk", "imap-poll", "--once"], capture_output=True,
-                            text=True, env={**os.environ, "TICKETDESK_INSTANCE_PATH": str(tmp_path)}, timeout=60)
-    assert result.returncode != 0 and "TICKETDESK_IMAP_URL" in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "ticketdesk", "imap-poll", "--once"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TICKETDESK_INSTANCE_PATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert (
+        result.returncode != 0 and "TICKETDESK_IMAP_URL" in result.stderr and "Traceback" not in result.stderr
+    )

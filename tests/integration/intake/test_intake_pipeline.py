@@ -74,9 +74,16 @@ def test_removed_contact_cannot_write_into_open_tickets(app: Any, trusted: Any) 
     number = deliver(app, mail("jana@acme.test", message_id="<open1@acme.test>")).ticket_number
     deactivate(trusted, now=utcnow())
     db.session.commit()
-    reply = mail("jana@acme.test", f"Re: [TD#{number}] Server question", "more", in_reply_to="<open1@acme.test>")
+    reply = mail(
+        "jana@acme.test", f"Re: [TD#{number}] Server question", "more", in_reply_to="<open1@acme.test>"
+    )
     assert deliver(app, reply).disposition == "quarantined"
-    assert db.session.scalar(select(func.count()).select_from(Message).where(Message.ticket_id == _ticket(number).id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Message).where(Message.ticket_id == _ticket(number).id)
+        )
+        == 1
+    )
 
 
 def test_duplicate_delivery_is_one_message(app: Any, trusted: Any) -> None:
@@ -99,18 +106,21 @@ def test_reply_threads_by_references_tag_and_plus_address(app: Any, trusted: Any
     by_plus = deliver(app, mail("jana@acme.test", "no tag here", "three", to=plus), to=plus)
     assert [o.disposition for o in (by_refs, by_tag, by_plus)] == ["reply", "reply", "reply"]
     assert {o.ticket_number for o in (by_refs, by_tag, by_plus)} == {number}
-    forged = "support+t%d.aaaaaaaaaa@support.test" % number
+    forged = f"support+t{number}.aaaaaaaaaa@support.test"
     assert deliver(app, mail("jana@acme.test", "forged", "x", to=forged), to=forged).disposition == "ticket"
 
 
-def test_quoting_someone_elses_ticket_never_joins_it(app: Any, trusted: Any, make_org: Any,
-                                                     make_contact: Any) -> None:
+def test_quoting_someone_elses_ticket_never_joins_it(
+    app: Any, trusted: Any, make_org: Any, make_contact: Any
+) -> None:
     other = make_contact(make_org(sender_policy="trust_relay"), email="mikko@nordic.test")
     theirs = deliver(app, mail("mikko@nordic.test", "Secret stuff")).ticket_number
     outcome = deliver(app, mail("jana@acme.test", f"Re: [TD#{theirs}] Secret stuff", "let me in"))
     assert outcome.disposition == "ticket" and outcome.ticket_number != theirs
     assert _ticket(outcome.ticket_number).organization_id == trusted.organization_id
-    count = db.session.scalar(select(func.count()).select_from(Message).where(Message.ticket_id == _ticket(theirs).id))
+    count = db.session.scalar(
+        select(func.count()).select_from(Message).where(Message.ticket_id == _ticket(theirs).id)
+    )
     assert count == 1 and other.id
 
 
@@ -125,7 +135,9 @@ def test_reply_to_waiting_ticket_moves_it_back(app: Any, trusted: Any, agent: An
     from ticketdesk.tickets.history import ActorRef
 
     number = deliver(app, mail("jana@acme.test", "Need info")).ticket_number
-    service.change_status(db.session, _ticket(number), "waiting_for_client", ActorRef.agent(agent), now=utcnow())
+    service.change_status(
+        db.session, _ticket(number), "waiting_for_client", ActorRef.agent(agent), now=utcnow()
+    )
     db.session.commit()
     deliver(app, mail("jana@acme.test", f"Re: [TD#{number}] Need info", "Here it is"))
     assert _ticket(number).status in ("queued", "in_progress")
@@ -159,7 +171,9 @@ def test_resolved_ticket_reopens_inside_window_only(app: Any, trusted: Any, agen
         service.change_status(db.session, _ticket(number), "resolved", ActorRef.agent(agent), now=utcnow())
         db.session.commit()
         traveller.shift(timedelta(days=13, hours=23, minutes=59))
-        assert deliver(app, mail("jana@acme.test", f"Re: [TD#{number}] Flaky", "again")).disposition == "reply"
+        assert (
+            deliver(app, mail("jana@acme.test", f"Re: [TD#{number}] Flaky", "again")).disposition == "reply"
+        )
         service.change_status(db.session, _ticket(number), "resolved", ActorRef.agent(agent), now=utcnow())
         db.session.commit()
         traveller.shift(timedelta(days=14, minutes=1))
@@ -169,8 +183,9 @@ def test_resolved_ticket_reopens_inside_window_only(app: Any, trusted: Any, agen
 
 def test_unknown_reference_opens_a_ticket_with_the_quoted_context(app: Any, trusted: Any) -> None:
     body = "Still broken.\n\nOn Mon, Old System wrote:\n> Ticket 4711: we replaced the disk.\n"
-    outcome = deliver(app, mail("jana@acme.test", "Re: [Ticket#4711] Disk", body,
-                                in_reply_to="<4711@old-helpdesk.example>"))
+    outcome = deliver(
+        app, mail("jana@acme.test", "Re: [Ticket#4711] Disk", body, in_reply_to="<4711@old-helpdesk.example>")
+    )
     assert outcome.disposition == "ticket"
     ticket = _ticket(outcome.ticket_number)
     assert ticket.legacy_reference == "<4711@old-helpdesk.example>"
@@ -178,11 +193,14 @@ def test_unknown_reference_opens_a_ticket_with_the_quoted_context(app: Any, trus
     assert "replaced the disk" in ((first.quoted_text or "") + first.text)
 
 
-def test_cc_joins_and_agent_replies_go_to_requester_and_cc(app: Any, trusted: Any, agent: Any,
-                                                          smtp_sink: Any) -> None:
+def test_cc_joins_and_agent_replies_go_to_requester_and_cc(
+    app: Any, trusted: Any, agent: Any, smtp_sink: Any
+) -> None:
     from ticketdesk.tickets import service
 
-    raw = mail("jana@acme.test", "Cc test", cc="Boss <boss@acme.test>, support@support.test, datacenter@support.test")
+    raw = mail(
+        "jana@acme.test", "Cc test", cc="Boss <boss@acme.test>, support@support.test, datacenter@support.test"
+    )
     number = deliver(app, raw).ticket_number
     ticket = _ticket(number)
     assert [c.email for c in ticket.cc] == ["boss@acme.test"]
@@ -195,10 +213,16 @@ def test_cc_joins_and_agent_replies_go_to_requester_and_cc(app: Any, trusted: An
 
 
 def test_loops_never_get_automatic_answers(app: Any, trusted: Any) -> None:
-    oof = mail("jana@acme.test", "Automatic reply: Server question", "I am away",
-               headers={"Auto-Submitted": "auto-replied"})
+    oof = mail(
+        "jana@acme.test",
+        "Automatic reply: Server question",
+        "I am away",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     assert deliver(app, oof).disposition == "auto_reply_ignored"
-    bulk = mail("news@vendor.test", "Newsletter", "Hi", headers={"Precedence": "bulk", "List-Id": "<news.vendor>"})
+    bulk = mail(
+        "news@vendor.test", "Newsletter", "Hi", headers={"Precedence": "bulk", "List-Id": "<news.vendor>"}
+    )
     assert deliver(app, bulk).disposition == "quarantined"
     null = mail("someone@robot.test", "Hello", "x")
     assert deliver(app, null, mail_from="").disposition == "quarantined"
@@ -246,8 +270,9 @@ def test_failure_is_recorded_and_retryable(app: Any, trusted: Any, admin_api: An
     from ticketdesk.intake.service import receive
     from ticketdesk.intake.store import Envelope
 
-    outcome = receive(app, mail("jana@acme.test", "Broken queue"),
-                      Envelope(source="ingest", queue_slug="vanished"))
+    outcome = receive(
+        app, mail("jana@acme.test", "Broken queue"), Envelope(source="ingest", queue_slug="vanished")
+    )
     assert outcome.disposition == "failed"
     log = admin_api.get("/intake?disposition=failed").get_json()["items"]
     assert log[0]["id"] == outcome.raw_id and "unknown queue" in log[0]["error"]
@@ -268,8 +293,9 @@ def test_intake_log_lists_every_disposition(app: Any, trusted: Any, api: Any) ->
     assert api.get("/intake?disposition=nonsense").status_code == 422
 
 
-def test_quarantined_mail_is_released_after_adding_the_contact(app: Any, trusted: Any, make_contact: Any,
-                                                               admin_api: Any) -> None:
+def test_quarantined_mail_is_released_after_adding_the_contact(
+    app: Any, trusted: Any, make_contact: Any, admin_api: Any
+) -> None:
     outcome = deliver(app, mail("newbie@acme.test", "Please help"))
     resp = admin_api.post(f"/intake/{outcome.raw_id}/release")
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "still_quarantined"
@@ -278,17 +304,22 @@ def test_quarantined_mail_is_released_after_adding_the_contact(app: Any, trusted
     assert resp.status_code == 200 and resp.get_json()["disposition"] == "ticket"
 
 
-def test_html_mail_is_sanitised_and_attachments_are_served(app: Any, trusted: Any, client: Any,
-                                                           api: Any) -> None:
+def test_html_mail_is_sanitised_and_attachments_are_served(
+    app: Any, trusted: Any, client: Any, api: Any
+) -> None:
     from email.message import EmailMessage
 
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "jana@acme.test", "support@support.test", "Screenshot"
     msg["Message-ID"] = "<html1@acme.test>"
     msg.set_content("see attached")
-    msg.add_alternative('<p onclick="evil()">Look <script>alert(1)</script><img src="https://tracker.test/p.gif">'
-                        "</p>", subtype="html")
-    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="../../etc/report.pdf")
+    msg.add_alternative(
+        '<p onclick="evil()">Look <script>alert(1)</script><img src="https://tracker.test/p.gif"></p>',
+        subtype="html",
+    )
+    msg.add_attachment(
+        b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="../../etc/report.pdf"
+    )
     number = deliver(app, msg.as_bytes()).ticket_number
     detail = api.get(f"/tickets/{number}").get_json()
     first = detail["messages"][0]

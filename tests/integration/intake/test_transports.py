@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests.fixtures.smtpsink import free_port
 from ticketdesk.extensions import db
 from ticketdesk.intake.models import RawMessage
 from ticketdesk.jobs.runner import run_once
 from ticketdesk.tickets.models import Ticket
-from tests.fixtures.smtpsink import free_port
 
 from .helpers import deliver, mail
 
@@ -50,7 +52,9 @@ def test_smtp_session_end_to_end(app: Any, contact: Any, intake_server: int, smt
         assert code == 550 and b"no such support address" in reply
         code, _ = client.docmd("RCPT TO:<datacenter@support.test>")
         assert code == 250
-        code, reply = client.data(mail("jana@acme.test", "Disk failure", "RAID degraded on db1", to="datacenter@support.test"))
+        code, reply = client.data(
+            mail("jana@acme.test", "Disk failure", "RAID degraded on db1", to="datacenter@support.test")
+        )
         assert code == 250 and b"stored as intake" in reply
     db.session.expire_all()
     ticket = db.session.scalar(select(Ticket))
@@ -87,11 +91,13 @@ def test_lmtp_answers_per_recipient(app: Any, contact: Any) -> None:
 
 def test_unstorable_mail_gets_try_again_later(tmp_path: Path, settings: Any) -> None:
     """A dead database: the SMTP answer is 451 so the sending MTA keeps the message and retries."""
+    from tests.conftest import make_test_settings
     from ticketdesk.app import create_app
     from ticketdesk.intake.server import start_in_thread
-    from tests.conftest import make_test_settings
 
-    dead = create_app(make_test_settings(tmp_path, f"sqlite:///{tmp_path / 'missing' / 'nope' / 'x.sqlite3'}"))
+    dead = create_app(
+        make_test_settings(tmp_path, f"sqlite:///{tmp_path / 'missing' / 'nope' / 'x.sqlite3'}")
+    )
     port = free_port()
     controller = start_in_thread(dead, "127.0.0.1", port)
     try:
@@ -106,32 +112,55 @@ def test_unstorable_mail_gets_try_again_later(tmp_path: Path, settings: Any) -> 
 
 
 def _ingest(raw: bytes, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ticketdesk", "ingest"], input=raw, capture_output=True,
-                          env={**os.environ, **env}, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ticketdesk", "ingest"],
+        input=raw,
+        capture_output=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_ingest_exit_codes(app: Any, contact: Any, settings: Any, tmp_path: Path) -> None:
-    env = {"TICKETDESK_DATABASE_URL": settings.database_url, "TICKETDESK_INSTANCE_PATH": str(settings.instance_path),
-           "TICKETDESK_SECRET_KEY": settings.secret_key,
-           "TICKETDESK_SUPPORT_ADDRESSES": "support@support.test=support,datacenter@support.test=datacenter,"
-                                           "consulting@support.test=consulting"}
+    env = {
+        "TICKETDESK_DATABASE_URL": settings.database_url,
+        "TICKETDESK_INSTANCE_PATH": str(settings.instance_path),
+        "TICKETDESK_SECRET_KEY": settings.secret_key,
+        "TICKETDESK_SUPPORT_ADDRESSES": "support@support.test=support,datacenter@support.test=datacenter,"
+        "consulting@support.test=consulting",
+    }
     db.session.commit()
     ok = _ingest(mail("jana@acme.test", "Via pipe"), env)
     assert ok.returncode == 0, ok.stderr
     assert b"ticket" in ok.stdout
-    dead = _ingest(mail("jana@acme.test", "Via pipe 2"),
-                   {**env, "TICKETDESK_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"})
+    dead = _ingest(
+        mail("jana@acme.test", "Via pipe 2"),
+        {**env, "TICKETDESK_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"},
+    )
     assert dead.returncode == 75 and b"try again later" in dead.stderr and b"Traceback" not in dead.stderr
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(RawMessage)) == 1
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=3000) | st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass")))
+@given(
+    data=st.binary(max_size=3000) | st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
 def test_no_input_crashes_the_pipeline_or_loses_the_raw_message(app: Any, data: bytes) -> None:
     before = db.session.scalar(select(func.count()).select_from(RawMessage))
     outcome = deliver(app, b"From: x@y.test\r\nSubject: fuzz\r\n" + data)
-    assert outcome.disposition in {"ticket", "reply", "held", "quarantined", "auto_reply_ignored", "duplicate", "failed"}
+    assert outcome.disposition in {
+        "ticket",
+        "reply",
+        "held",
+        "quarantined",
+        "auto_reply_ignored",
+        "duplicate",
+        "failed",
+    }
     stored = db.session.get(RawMessage, outcome.raw_id)
-    assert stored is not None and db.session.scalar(select(func.count()).select_from(RawMessage)) == before + 1
+    assert (
+        stored is not None and db.session.scalar(select(func.count()).select_from(RawMessage)) == before + 1
+    )
     assert outcome.disposition != "failed", stored.error

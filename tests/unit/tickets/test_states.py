@@ -114,4 +114,9 @@ def test_unknown_status_is_a_clear_error() -> None:
 def test_allowed_targets_for_buttons() -> None:
     assert set(allowed_targets(TicketState("closed"), "agent", now=NOW, reopen_window=WINDOW)) == set()
     assert set(allowed_targets(TicketState("queued"), "agent", now=NOW, reopen_window=WINDOW)) == {
-        "in_progress", "waiting_for_client", "resolved", "scheduled", "closed"}
+        "in_progress",
+        "waiting_for_client",
+        "resolved",
+        "scheduled",
+        "closed",
+    }

@@ -26,8 +26,12 @@ class PollResult:
 
 def _connect(url: str) -> tuple[IMAPClient, str]:
     parts = urlsplit(url)
-    client = IMAPClient(parts.hostname or "127.0.0.1", port=parts.port or (993 if parts.scheme == "imaps" else 143),
-                        ssl=parts.scheme == "imaps", timeout=30)
+    client = IMAPClient(
+        parts.hostname or "127.0.0.1",
+        port=parts.port or (993 if parts.scheme == "imaps" else 143),
+        ssl=parts.scheme == "imaps",
+        timeout=30,
+    )
     client.login(unquote(parts.username or ""), unquote(parts.password or ""))
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return client, folder
