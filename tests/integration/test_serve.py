@@ -39,14 +39,17 @@ def test_serve_migrates_an_empty_database_and_runs_everything(tmp_path: Path) ->
         "TICKETDESK_DNS_TIMEOUT": "0.3",
     }
     env.pop("TICKETDESK_DATABASE_URL", None)
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "ticketdesk", *a],
-        env=env,
-        cwd=ROOT,  # noqa: E731
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ticketdesk", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "ticketdesk", "serve", "--port", str(web)],
         env=env,
