@@ -69,8 +69,11 @@ def test_portal_contact_sees_only_its_organisations_sms(
     on_call = make_agent(on_call=True, phone_e164="+420603111222")
     service.notify_on_call(db.session, text=None, now=START, ticket=mine)
     db.session.commit()
+    from ticketdesk.accounts.sessions import new_session_data
+    from ticketdesk.ports.clock import utcnow
+
     with client.session_transaction() as sess:
-        sess["contact_id"] = mine.requester_id
+        sess.update(new_session_data(mine.requester, utcnow()))
     listed = client.get("/api/v1/sms").get_json()["items"]
     assert [i["to"] for i in listed] == ["+420777123456"], "neither other organisations nor the on-call agent"
     assert client.get(f"/api/v1/sms?ticket={theirs.number}").status_code == 404
