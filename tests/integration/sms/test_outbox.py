@@ -252,6 +252,16 @@ def test_two_workers_at_once_send_every_sms_exactly_once(app: Any, gateway: Any)
         thread.join(120)
     assert not any(t.is_alive() for t in threads), "workers did not finish"
     assert not errors, errors
+    # On a loaded machine a job may meet a busy database and be retried later: let the retries run
+    # (the property under test is that every SMS goes out exactly once, never twice).
+    from sqlalchemy import select
+
+    from ticketdesk.ports.clock import utcnow
+
+    retried = [j.last_error for j in db.session.scalars(select(Job).where(Job.last_error.is_not(None)))]
+    with time_machine.travel(utcnow() + timedelta(hours=1), tick=False):
+        run_pending(app)
     keys = [r.idempotency_key for r in gateway.received]
-    assert len(keys) == 120 and len(set(keys)) == 120
+    assert len(set(keys)) == len(keys), "an SMS was handed to the gateway twice"
+    assert len(keys) == 120, retried
     assert count(SmsAttempt, SmsAttempt.status == "submitted") == 120
