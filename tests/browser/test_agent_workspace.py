@@ -14,29 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_service
 from tests.fixtures.smtpsink import SmtpSink, smtp_sink  # noqa: F401  (fixture)
 from tests.web.workspace.helpers import PASSWORD
 from tests.web.workspace.liveserver import ThreadServer, free_port
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    require_service("Chromium", Path(CHROMIUM).exists())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @pytest.fixture

@@ -3,37 +3,15 @@ a ticket opened for the caller (channel phone)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import require_service
 from tests.web.phone.live import live_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev dependency group installs it
-        require_service("playwright", False)
-    require_service("chromium", shutil.which(CHROMIUM) is not None)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_call(url: str, call_id: str, number: str) -> dict[str, Any]:

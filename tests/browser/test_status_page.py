@@ -3,7 +3,6 @@ maintenance and history, one announcement's messages, the language switch and th
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,13 +13,11 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import require_service
 from tests.integration.announcements.helpers import build_world, maintenance_values, outage_values
 from ticketdesk.announcements import service
 from ticketdesk.extensions import db
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @contextmanager
@@ -34,24 +31,6 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev dependency group installs it
-        require_service("playwright", False)
-    require_service("chromium", shutil.which(CHROMIUM) is not None)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_status_page_in_chromium(app: Flask, browser: Any, make_org: Any, make_contact: Any) -> None:
