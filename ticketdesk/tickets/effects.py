@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,14 @@ def client_recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
     if not to and cc:
         to, cc = cc[:1], cc[1:]
     return to, cc
+
+
+def mail_client(session: Session, ticket: Ticket, kind: str, *, now: datetime, **context: Any) -> Any:
+    """Queue the mail ``kind`` about ``ticket`` to its requester and CC list, in the client's language."""
+    to, cc = client_recipients(ticket)
+    return queue_template(
+        session, kind=kind, to=to, cc=cc, language=client_language(ticket), now=now, ticket=ticket, **context
+    )
 
 
 def is_support_address(address: str, session: Session | None = None) -> bool:
@@ -84,15 +92,11 @@ def on_created(
     triage.after_created(session, ticket, now=now)
     if not acknowledge:
         return
-    to, cc = client_recipients(ticket)
-    queue_template(
+    mail_client(
         session,
-        kind="ack",
-        to=to,
-        cc=cc,
-        language=client_language(ticket),
+        ticket,
+        "ack",
         now=now,
-        ticket=ticket,
         auto_submitted="auto-replied",
         name=ticket.requester.name if ticket.requester else "",
         priority=ticket.priority,
@@ -118,15 +122,11 @@ def apply_status_effects(
         elif effect == "sla_resume":
             triage.resume_sla(session, ticket, now=now)
     if "notify_client" in move.effects:
-        to, cc = client_recipients(ticket)
-        queue_template(
+        mail_client(
             session,
-            kind="status",
-            to=to,
-            cc=cc,
-            language=client_language(ticket),
+            ticket,
+            "status",
             now=now,
-            ticket=ticket,
             scheduled_for=_fmt(session, ticket, ticket.scheduled_for),
             reopen_days=reopen_window(session).days,
             first_response_due=_fmt(session, ticket, ticket.first_response_due),
@@ -145,15 +145,11 @@ def on_agent_reply(
 ) -> None:
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
-    to, cc = client_recipients(ticket)
-    mail = queue_template(
+    mail = mail_client(
         session,
-        kind="reply",
-        to=to,
-        cc=cc,
-        language=client_language(ticket),
+        ticket,
+        "reply",
         now=now,
-        ticket=ticket,
         message=msg,
         auto_submitted=None,
         from_name=agent.name,
@@ -203,24 +199,13 @@ def read_refuse_claim_token(token: str) -> dict[str, Any] | None:
     serializer = URLSafeSerializer(app_settings().secret_key, salt="claim-refusal")
     try:
         return serializer.loads(token)
-    except Exception:  # itsdangerous raises BadSignature and friends; a bad link is simply invalid
+    except BadSignature:  # a bad or tampered link is simply invalid
         return None
 
 
 def on_claimed(session: Session, ticket: Ticket, agent: Agent, *, now: datetime) -> None:
-    to, cc = client_recipients(ticket)
     url = f"{app_settings().public_url}/portal/claims/{refuse_claim_token(ticket)}"
-    queue_template(
-        session,
-        kind="claimed",
-        to=to,
-        cc=cc,
-        language=client_language(ticket),
-        now=now,
-        ticket=ticket,
-        agent_name=agent.name,
-        refuse_url=url,
-    )
+    mail_client(session, ticket, "claimed", now=now, agent_name=agent.name, refuse_url=url)
 
 
 def on_cc_removed(session: Session, ticket: Ticket, address: str, *, now: datetime) -> None:
