@@ -58,7 +58,7 @@ def escalate_due(payload: dict[str, Any], ctx: JobContext) -> None:
         try:
             fired = escalate(db.session, ticket, near.kind, now=ctx.now)
             db.session.commit()
-        except Exception:
+        except Exception:  # logged; one broken ticket must not stop the others (retried next minute)
             db.session.rollback()
             log.exception("SLA escalation of ticket %s (%s) failed", near.number, near.kind)
             continue
