@@ -150,12 +150,42 @@ def preview_new(
     public: bool | None = None,
     now: datetime | None = None,
 ) -> Plan:
+    status, values, starts_at, expected_end = _first_message(
+        kind, status, values, starts_at, expected_end, now
+    )
+    return _new_plan(session, kind, status, template, values, title, starts_at, expected_end, groups, public)
+
+
+def _first_message(
+    kind: str,
+    status: str | None,
+    values: dict[str, Any] | None,
+    starts_at: datetime | None,
+    expected_end: datetime | None,
+    now: datetime | None,
+) -> tuple[str, dict[str, Any], datetime | None, datetime | None]:
+    """Checked first status, cleaned values and aware times; an outage began when it was opened."""
     status = states.check_first(kind, status)
-    values, starts_at, expected_end = _times(
+    cleaned, starts_at, expected_end = _times(
         clean_values(values), _aware(starts_at, "starts_at"), _aware(expected_end, "expected_end")
     )
     if kind == states.OUTAGE and starts_at is None:
-        starts_at = now  # as create_announcement does
+        starts_at = now
+    return status, cleaned, starts_at, expected_end
+
+
+def _new_plan(
+    session: Session,
+    kind: str,
+    status: str,
+    template: AnnouncementTemplate | None,
+    values: dict[str, Any],
+    title: str | None,
+    starts_at: datetime | None,
+    expected_end: datetime | None,
+    groups: list[ContactGroup],
+    public: bool | None,
+) -> Plan:
     return _plan(
         session,
         kind=kind,
@@ -193,12 +223,9 @@ def create_announcement(
     An internal incident (typically an outage being investigated) needs only a title; the worker
     reminds on-call staff when an outage stays unannounced past the threshold.
     """
-    status = states.check_first(kind, status)
-    values, starts_at, expected_end = _times(
-        clean_values(values), _aware(starts_at, "starts_at"), _aware(expected_end, "expected_end")
+    status, values, starts_at, expected_end = _first_message(
+        kind, status, values, starts_at, expected_end, now
     )
-    if kind == states.OUTAGE and starts_at is None:
-        starts_at = now  # the outage began when it was opened, unless told otherwise
     is_public = default_public(groups) if public is None else public
     plan = None
     if internal:
@@ -209,18 +236,8 @@ def create_announcement(
                 f"template {template.name!r} is for a {template.kind}", code="wrong_template_kind"
             )
     else:
-        plan = _plan(
-            session,
-            kind=kind,
-            status=status,
-            template=template,
-            values=values,
-            title=title,
-            starts_at=starts_at,
-            expected_end=expected_end,
-            groups=groups,
-            announcement_id=None,
-            public=is_public,
+        plan = _new_plan(
+            session, kind, status, template, values, title, starts_at, expected_end, groups, is_public
         )
         _require(plan)
     announcement = Announcement(
