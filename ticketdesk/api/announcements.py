@@ -183,6 +183,21 @@ def list_announcements() -> Any:
     )
 
 
+def _first_message(data: AnnouncementIn) -> dict[str, Any]:
+    """What creating and previewing an announcement both take from the request."""
+    return {
+        "kind": data.kind,
+        "groups": _groups(data.groups),
+        "template": _template(data.template, data.kind),
+        "values": data.values,
+        "title": data.title,
+        "status": data.status,
+        "starts_at": data.starts_at,
+        "expected_end": data.expected_end,
+        "public": data.public,
+    }
+
+
 @bp.post("/announcements")
 def create_announcement() -> Any:
     """Open an outage or maintenance and send its first message (422 names every unfilled placeholder)."""
@@ -191,15 +206,7 @@ def create_announcement() -> Any:
     with lifecycle():
         announcement = service.create_announcement(
             db.session,
-            kind=data.kind,
-            groups=_groups(data.groups),
-            template=_template(data.template, data.kind),
-            values=data.values,
-            title=data.title,
-            status=data.status,
-            starts_at=data.starts_at,
-            expected_end=data.expected_end,
-            public=data.public,
+            **_first_message(data),
             channels=data.channels,
             internal=data.internal,
             agent=principal.agent,
@@ -217,15 +224,7 @@ def preview_announcement() -> Any:
     with lifecycle():
         plan = service.preview_new(
             db.session,
-            kind=data.kind,
-            groups=_groups(data.groups),
-            template=_template(data.template, data.kind),
-            values=data.values,
-            title=data.title,
-            status=data.status,
-            starts_at=data.starts_at,
-            expected_end=data.expected_end,
-            public=data.public,
+            **_first_message(data),
             now=utcnow(),
         )
     return jsonify(_plan_dict(plan))
