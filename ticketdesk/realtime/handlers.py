@@ -106,7 +106,9 @@ def on_join(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "forbidden", "room": room if isinstance(room, str) else None}
     try:
         join_room(room)
-    except KeyError:  # the browser left before its join was handled
+    except (KeyError, ValueError):
+        # The browser left before its join was handled: python-socketio raises KeyError when the
+        # namespace still has other clients, ValueError when it was the last one.
         return {"ok": False, "error": "gone"}
     parsed = parse_room(room)
     if who.is_agent and parsed and parsed[0] == "ticket":
@@ -121,7 +123,7 @@ def on_leave(data: Any) -> dict[str, Any]:
     room = _room(data)
     if who is None or parse_room(room) is None:
         return {"ok": False, "error": "bad_room"}
-    leave_room(room)
+    leave_room(room)  # a no-op for a browser that already left
     parsed = parse_room(room)
     if who.is_agent and parsed and parsed[0] == "ticket" and registry.unwatch(_sid(), int(parsed[1])):
         emit("presence", payload(who, int(parsed[1]), "left"), to=room, skip_sid=_sid())

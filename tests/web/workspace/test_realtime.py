@@ -292,3 +292,30 @@ def test_cross_site_pages_cannot_open_a_socket(app: Any, agent: Any, make_token:
         )
         assert good.call("join", {"room": "agents"}, timeout=5)["ok"] is True
         good.disconnect()
+
+
+@pytest.mark.parametrize("others_connected", [False, True])
+def test_join_from_a_browser_that_already_left_is_answered_gone(
+    app: Any, agent: Any, make_token: Any, others_connected: bool
+) -> None:
+    """A join can be handled after its browser disconnected (a page closed right after opening).
+    It is answered "gone" instead of raising in the server's event thread; python-socketio raises
+    KeyError while other clients are connected and ValueError when none are."""
+    from flask import request
+
+    from ticketdesk.realtime.handlers import on_join, on_leave
+    from ticketdesk.realtime.presence import registry
+    from ticketdesk.realtime.rooms import Who
+
+    other = _sio(app, auth={"token": make_token(agent)}) if others_connected else None
+    registry.add("departed-sid", Who("agent", agent.id, agent.name))
+    try:
+        with app.test_request_context("/socket.io/"):
+            request.sid = "departed-sid"  # type: ignore[attr-defined]
+            request.namespace = "/"  # type: ignore[attr-defined]
+            assert on_join({"room": "agents"}) == {"ok": False, "error": "gone"}
+            assert on_leave({"room": "agents"}) == {"ok": True}  # leaving is harmless
+    finally:
+        registry.remove("departed-sid")
+        if other is not None:
+            other.disconnect()
