@@ -27,7 +27,7 @@ from ticketdesk.admin.forms import (
     SettingsForm,
     lines,
 )
-from ticketdesk.admin.store import app_settings, get_value, set_value
+from ticketdesk.admin.store import app_settings, clear_cache, get_value, set_value
 from ticketdesk.contacts import service as contacts
 from ticketdesk.contacts.models import Contact, ContactEmail, Organization
 from ticketdesk.errors import DomainError
@@ -58,6 +58,7 @@ def _done(action: Callable[[], Any], message: str, back: str) -> Any:
     try:
         action()
         db.session.commit()
+        clear_cache()  # queues, addresses and settings are cached briefly on hot paths: show the change now
         flash(message, "info")
     except DomainError as err:
         db.session.rollback()

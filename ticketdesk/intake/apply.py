@@ -70,9 +70,8 @@ def message_data(parsed: ParsedMail, raw: RawMessage, match: Match, auth: dict |
 def store_attachments(session: Session, msg: Message, parsed: ParsedMail) -> None:
     for item in parsed.attachments:
         digest = None if item.too_large else store_blob(session, item.data)
-        session.add(
+        msg.attachments.append(
             Attachment(
-                message_id=msg.id,
                 blob_sha256=digest,
                 filename=item.filename,
                 content_type=item.content_type,

@@ -121,10 +121,12 @@ def process(
     confirmed: bool = False,
     release: bool = False,
     claimed: bool = False,
+    data: bytes | None = None,
 ) -> Outcome:
     """Process one stored message; ``confirmed`` = its sender confirmed it through the link,
     ``release`` = an admin released it from quarantine (a reply to a closed ticket opens a new one),
-    ``claimed`` = the caller stored it as ``processing`` itself (no separate claim needed)."""
+    ``claimed`` = the caller stored it as ``processing`` itself (no separate claim needed),
+    ``data`` = the raw bytes when the caller still has them (spares reading the blob back)."""
     raw = session.get(RawMessage, raw_id)
     if raw is None:
         raise LookupError(f"intake #{raw_id} does not exist")
@@ -134,7 +136,14 @@ def process(
         return Outcome(raw_id, raw.disposition or "processing", None, "being processed elsewhere")
     try:
         return _run(
-            session, raw_id, now=now, settings=settings, dns=dns, confirmed=confirmed, release=release
+            session,
+            raw_id,
+            now=now,
+            settings=settings,
+            dns=dns,
+            confirmed=confirmed,
+            release=release,
+            data=data,
         )
     except Exception as err:  # recorded on the message, shown in the intake log, retryable: never lost
         session.rollback()
@@ -157,11 +166,13 @@ def _run(
     dns: Any,
     confirmed: bool = False,
     release: bool = False,
+    data: bytes | None = None,
 ) -> Outcome:
     raw = session.get(RawMessage, raw_id)
     assert raw is not None
     raw.disposition_detail = ""
-    data = load_blob(session, raw.blob_sha256) or b""
+    if data is None:
+        data = load_blob(session, raw.blob_sha256) or b""
     parsed = parse_message(data, max_attachment_bytes=settings.max_attachment_bytes)
     raw.subject = (parsed.subject or "")[:500]
     raw.from_addr = (parsed.from_addrs[0][1] if parsed.from_addrs else "")[:320]
@@ -216,5 +227,8 @@ def _run(
         )
     for defect in parsed.defects[:5]:
         log.debug("intake #%s parser defect: %s", raw.id, defect)
+    # read before the commit expires them: reading after it would reload the ticket and its eager
+    # relationships in a new (write-locking, on SQLite) transaction just to answer the caller
+    outcome = Outcome(raw.id, decision.disposition, ticket.number if ticket else None, raw.disposition_detail)
     session.commit()
-    return Outcome(raw.id, decision.disposition, ticket.number if ticket else None, raw.disposition_detail)
+    return outcome

@@ -52,7 +52,7 @@ def receive(app: Flask, raw: bytes, envelope: Envelope, *, process_now: bool = T
             return Outcome(row.id, "pending")
         settings, dns = _settings_dns(app)
         try:
-            return process(db.session, row.id, now=now, settings=settings, dns=dns, claimed=True)
+            return process(db.session, row.id, now=now, settings=settings, dns=dns, claimed=True, data=raw)
         except Exception:  # stored; the worker's sweep finishes it
             log.exception("intake #%s stored but not processed; the worker will retry", row.id)
             db.session.rollback()

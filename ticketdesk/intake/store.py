@@ -80,7 +80,9 @@ def store_raw(
             helo=envelope.helo,
             message_id_header=message_id,
             dedupe_key=key,
-            status="pending",
+            status="processing" if claim else "pending",
+            processed_at=now if claim else None,
+            attempts=1 if claim else 0,
             received_at=now,
         )
         session.add(row)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ticketdesk.admin.store import app_settings
 from ticketdesk.db.blobs import store_blob
@@ -41,10 +41,15 @@ def status_label(status: str, language: str) -> str:
 
 
 def queue_address(ticket: Ticket | None) -> str:
-    settings = app_settings()
-    if ticket is not None and ticket.queue.addresses:
+    """The address mail about ``ticket`` comes from: its queue's first support address."""
+    session = object_session(ticket) if ticket is not None else None
+    if ticket is not None and session is not None:
+        from ticketdesk.tickets.queues import first_address
+
+        return first_address(session, ticket.queue_id) or app_settings().mail_from
+    if ticket is not None and ticket.queue.addresses:  # not in a session (a preview)
         return ticket.queue.addresses[0].address
-    return settings.mail_from
+    return app_settings().mail_from
 
 
 def reply_address(ticket: Ticket) -> str:
@@ -84,14 +89,19 @@ def queue_mail(
     language: str = "en",
     from_name: str = "Support",
     message_id: str | None = None,
+    thread: tuple[str | None, list[str]] | None = None,
 ) -> OutboundMail | None:
+    """Build and queue one mail (sent by the worker). ``thread``: (In-Reply-To, References) when the
+    caller knows them (a new ticket's first answer), else they are read from the ticket's messages."""
     settings = app_settings()
     to = [a for a in dict.fromkeys(a.strip().lower() for a in to if a and "@" in a)]
     cc = [a for a in dict.fromkeys(a.strip().lower() for a in cc or [] if a and "@" in a) if a not in to]
     if not to and not cc:
         return None
     in_reply_to, references = (None, [])
-    if ticket is not None and ticket.id is not None:
+    if thread is not None:
+        in_reply_to, references = thread
+    elif ticket is not None and ticket.id is not None:
         in_reply_to, references = thread_headers(session, ticket)
     mid = message_id or compose.new_message_id(settings.mail_domain, f"td{ticket.number}" if ticket else "td")
     sender = queue_address(ticket)
@@ -139,6 +149,7 @@ def queue_template(
     auto_submitted: str | None = "auto-generated",
     message: Message | None = None,
     from_name: str = "Support",
+    thread: tuple[str | None, list[str]] | None = None,
     **context: Any,
 ) -> OutboundMail | None:
     lang = pick_language(language, app_settings().default_language)
@@ -167,4 +178,5 @@ def queue_template(
         auto_submitted=auto_submitted,
         language=lang,
         from_name=from_name,
+        thread=thread,
     )

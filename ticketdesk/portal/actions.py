@@ -59,9 +59,8 @@ def _store_uploads(session: Session, msg: Message, uploads: list[Upload], *, max
         ctype = (up.content_type or "").split(";")[0].strip().lower()
         if not ctype or ctype == "application/octet-stream":
             ctype = mimetypes.guess_type(up.filename)[0] or "application/octet-stream"
-        session.add(
+        msg.attachments.append(
             Attachment(
-                message_id=msg.id,
                 blob_sha256=None if too_large else store_blob(session, up.data),
                 filename=clean_filename(up.filename),
                 content_type=ctype[:200],

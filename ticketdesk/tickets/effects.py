@@ -73,30 +73,36 @@ def _fmt(session: Session, ticket: Ticket, value: datetime | None) -> str | None
     return format_due(value, zone, pick_language(client_language(ticket)))
 
 
-def on_created(
-    session: Session,
-    ticket: Ticket,
-    first: Message,
-    *,
-    now: datetime,
-    manual_priority: str | None,
-    actor: ActorRef,
-    acknowledge: bool = True,
+def before_created(
+    session: Session, ticket: Ticket, text: str, *, now: datetime, manual_priority: str | None
 ) -> None:
+    """Priority (the agent's choice, or from the words of the first message) and due times of a new
+    ticket, set before it is first written."""
     if manual_priority:
         triage.set_manual_priority(ticket, manual_priority)
     else:
-        triage.apply_auto_priority(ticket, ticket.subject, first.text, raise_only=False)
+        triage.apply_auto_priority(ticket, ticket.subject, text, raise_only=False)
     triage.recompute_sla(session, ticket, now=now)
+
+
+def on_created(
+    session: Session, ticket: Ticket, first: Message, *, now: datetime, acknowledge: bool = True
+) -> None:
+    """What follows a new ticket's first write: its due times recorded, routing, the acknowledgement."""
+    from ticketdesk.sla.service import on_due_times_changed
+
+    on_due_times_changed(session, ticket, None, now=now)
     triage.route(session, ticket, now=now)
     triage.after_created(session, ticket, now=now)
     if not acknowledge:
         return
+    first_id = first.message_id_header
     mail_client(
         session,
         ticket,
         "ack",
         now=now,
+        thread=(first_id, [first_id] if first_id else []),  # the thread is just the first message
         auto_submitted="auto-replied",
         name=ticket.requester.name if ticket.requester else "",
         priority=ticket.priority,

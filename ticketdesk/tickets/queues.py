@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ticketdesk.errors import ValidationFailed
 from ticketdesk.tickets.models import Queue, QueueAddress
@@ -37,14 +37,30 @@ def queue_by_slug(session: Session, slug: str) -> Queue:
     return queue
 
 
-def address_map(session: Session) -> dict[str, int]:
-    """Support address → queue id, read once and kept a few seconds (looked up for every message)."""
+def _addresses(session: Session) -> list[tuple[str, int]]:
+    """(support address, queue id), oldest first: read once and kept a few seconds (looked up for every
+    message and every mail)."""
     from ticketdesk.admin.store import cached
 
     return cached(
         "queue_addresses",
-        lambda: {a: q for a, q in session.execute(select(QueueAddress.address, QueueAddress.queue_id))},
+        lambda: [
+            (a, q)
+            for a, q in session.execute(
+                select(QueueAddress.address, QueueAddress.queue_id).order_by(QueueAddress.id)
+            )
+        ],
     )
+
+
+def address_map(session: Session) -> dict[str, int]:
+    """Support address → queue id."""
+    return dict(_addresses(session))
+
+
+def first_address(session: Session, queue_id: int) -> str | None:
+    """The queue's first support address (its sender address)."""
+    return next((a for a, q in _addresses(session) if q == queue_id), None)
 
 
 def queue_for_address(session: Session, address: str) -> Queue | None:
@@ -52,7 +68,10 @@ def queue_for_address(session: Session, address: str) -> Queue | None:
     local, _, domain = address.partition("@")
     known = address_map(session)
     queue_id = known.get(address) or known.get(f"{local.split('+', 1)[0]}@{domain}")
-    return session.get(Queue, queue_id) if queue_id is not None else None
+    if queue_id is None:
+        return None
+    # its addresses are read from the cache (first_address) when a mail needs them
+    return session.get(Queue, queue_id, options=[lazyload(Queue.addresses)])
 
 
 def default_queue(session: Session) -> Queue:

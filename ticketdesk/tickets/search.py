@@ -1,8 +1,9 @@
 """Finding tickets for the agent workspace: full-text search and the queue page's keyset listing.
 
 The search index is one row per ticket in ``ticket_search`` (number, subject, requester/organisation and
-every message's text), written in the same transaction as the change (an ``after_flush`` hook, so every
-writer — intake, API, portal, workspace — keeps it current without knowing about it). The text is stored
+every message's text), written in the same transaction as the change (noted after every flush and written
+once per ticket just before COMMIT, so every writer — intake, API, portal, workspace — keeps it current
+without knowing about it; a search inside that transaction does not see it yet). The text is stored
 folded (lower case, no diacritics, punctuation as spaces) so "výpadek" finds "VYPADEK" and an address
 finds its parts, the same on both databases:
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +31,12 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     event,
     func,
     insert,
+    inspect,
     literal_column,
     or_,
     select,
@@ -98,55 +101,89 @@ def _people(ticket: Ticket) -> str:
 
 
 def _changed(obj: Any, *names: str) -> bool:
-    from sqlalchemy import inspect
-
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+@dataclass
+class _Pending:
+    """What one transaction changed about one ticket's index row (written once, just before COMMIT)."""
+
+    new: bool = False
+    header: bool = False
+    texts: list[str] = field(default_factory=list)
+
+
+def _pending(session: Session) -> dict[int, _Pending]:
+    return session.info.setdefault("ticket_search.pending", {})
+
+
 @event.listens_for(Session, "after_flush")
-def _index_changes(session: Session, _context: Any) -> None:
-    tickets_new = [o for o in session.new if isinstance(o, Ticket)]
-    tickets_dirty = [
-        o
-        for o in session.dirty
-        if isinstance(o, Ticket) and _changed(o, "number", "subject", "requester_id", "organization_id")
-    ]
-    messages = [o for o in session.new if isinstance(o, Message)]
-    if not (tickets_new or tickets_dirty or messages):
+def _note_changes(session: Session, _context: Any) -> None:
+    """Remember what to index; a new ticket goes through several flushes (number, first message) and
+    FTS5 re-tokenises a row on every write, so the row is written once per transaction instead."""
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            _pending(session).setdefault(obj.id, _Pending()).new = True
+        elif isinstance(obj, Message):
+            text = fold(
+                " ".join([obj.from_name or "", obj.from_addr or "", (obj.text or "")[:MESSAGE_CHARS]])
+            )
+            _pending(session).setdefault(obj.ticket_id, _Pending()).texts.append(text)
+    for obj in session.dirty:
+        if isinstance(obj, Ticket) and _changed(obj, "number", "subject", "requester_id", "organization_id"):
+            _pending(session).setdefault(obj.id, _Pending()).header = True
+
+
+@event.listens_for(Session, "before_commit")
+def _write_index(session: Session) -> None:
+    session.flush()
+    pending = session.info.pop("ticket_search.pending", None)
+    if not pending:
         return
     conn = session.connection()
-    for ticket in tickets_new:
-        conn.execute(
-            insert(ticket_search).values(
-                ticket_id=ticket.id,
-                number=str(ticket.number or ""),
-                subject=fold(ticket.subject),
-                people=_people(ticket),
-                body="",
-                messages=0,
+    for ticket_id in sorted(pending):
+        item = pending[ticket_id]
+        values: dict[str, Any] = {}
+        if item.new or item.header:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                continue  # deleted in this transaction
+            values.update(_header(ticket))
+        body = "".join(" " + text for text in item.texts)
+        if item.new:
+            conn.execute(
+                _INSERT_ROW,
+                {**values, "ticket_id": ticket_id, "body": body[:BODY_CHARS], "messages": len(item.texts)},
             )
-        )
-    for ticket in tickets_dirty:
-        conn.execute(
-            update(ticket_search)
-            .where(ticket_search.c.ticket_id == ticket.id)
-            .values(
-                number=str(ticket.number or ""),
-                subject=fold(ticket.subject),
-                people=_people(ticket),
+            continue
+        if item.texts:
+            values.update(
+                body=func.substr(ticket_search.c.body + body, 1, BODY_CHARS),
+                messages=ticket_search.c.messages + len(item.texts),
             )
-        )
-    for msg in sorted(messages, key=lambda m: m.id):
-        words = fold(" ".join([msg.from_name or "", msg.from_addr or "", (msg.text or "")[:MESSAGE_CHARS]]))
-        conn.execute(
-            update(ticket_search)
-            .where(ticket_search.c.ticket_id == msg.ticket_id)
-            .values(
-                body=func.substr(ticket_search.c.body + " " + words, 1, BODY_CHARS),
-                messages=ticket_search.c.messages + 1,
-            )
-        )
+        if values:
+            conn.execute(update(ticket_search).where(ticket_search.c.ticket_id == ticket_id).values(**values))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # committed (written above) or rolled back: nothing left to write
+        session.info.pop("ticket_search.pending", None)
+
+
+def _header(ticket: Ticket) -> dict[str, str]:
+    return {"number": str(ticket.number or ""), "subject": fold(ticket.subject), "people": _people(ticket)}
+
+
+_INSERT_ROW = insert(ticket_search).values(
+    ticket_id=bindparam("ticket_id"),
+    number=bindparam("number"),
+    subject=bindparam("subject"),
+    people=bindparam("people"),
+    body=bindparam("body"),
+    messages=bindparam("messages"),
+)
 
 
 def rebuild(session: Session, *, batch: int = 500) -> int:

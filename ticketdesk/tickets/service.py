@@ -107,6 +107,7 @@ def create_ticket(
     ticket = Ticket(
         subject=subject[:500],
         organization=organization,
+        organization_id=organization.id,  # read by the SLA policy before the first flush
         requester=requester,
         queue=queue,
         status=Status.QUEUED,
@@ -115,7 +116,10 @@ def create_ticket(
         updated_at=now,
         previous_ticket_id=previous_ticket_id,
         legacy_reference=(legacy_reference or "")[:500] or None,
+        cc=[],  # known to be empty: reading it later costs no query
     )
+    # priority and due times go into the INSERT (not an UPDATE right after it)
+    effects.before_created(session, ticket, message.text, now=now, manual_priority=priority)
     session.add(ticket)
     session.flush()
     ticket.number = NUMBER_OFFSET + ticket.id
@@ -130,9 +134,7 @@ def create_ticket(
         now=now,
         after={"status": ticket.status, "queue": queue.slug, "channel": ticket.channel},
     )
-    effects.on_created(
-        session, ticket, first, now=now, manual_priority=priority, actor=actor, acknowledge=acknowledge
-    )
+    effects.on_created(session, ticket, first, now=now, acknowledge=acknowledge)
     session.flush()
     publish(
         session,
@@ -167,6 +169,7 @@ def _add_message(
         created_at=now,
         author_agent_id=actor.id if actor.type == "agent" else None,
         author_contact_id=actor.id if actor.type == "client" else None,
+        attachments=[],  # a new message has none yet: serialising it costs no query
     )
     session.add(msg)
     session.flush()

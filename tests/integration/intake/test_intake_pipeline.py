@@ -266,6 +266,31 @@ def test_crash_after_store_is_finished_by_the_worker(app: Any, trusted: Any) -> 
     assert raw.status == "done" and raw.disposition == "ticket" and raw.ticket_id
 
 
+def test_message_processed_inline_is_claimed_so_a_crash_is_finished_after_the_lease(
+    app: Any, trusted: Any
+) -> None:
+    """The transport stores the message as ``processing`` (leased) before it processes it itself: the
+    worker's sweep leaves it alone while that may still be going on, and finishes it once the lease
+    is over (the transport died half-way)."""
+    from ticketdesk.intake.pipeline import LEASE
+    from ticketdesk.intake.store import Envelope, store_raw
+
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        row, new = store_raw(
+            db.session, mail("jana@acme.test", "Half-way"), Envelope(source="smtp"), now=utcnow(), claim=True
+        )
+        assert new and row.status == "processing" and row.attempts == 1
+        traveller.shift(timedelta(minutes=1))
+        run_once(app)
+        db.session.expire_all()
+        assert db.session.get(RawMessage, row.id).status == "processing"
+        traveller.shift(LEASE)
+        run_once(app)
+    db.session.expire_all()
+    raw = db.session.get(RawMessage, row.id)
+    assert raw.status == "done" and raw.disposition == "ticket" and raw.ticket_id
+
+
 def test_failure_is_recorded_and_retryable(app: Any, trusted: Any, admin_api: Any) -> None:
     from ticketdesk.intake.service import receive
     from ticketdesk.intake.store import Envelope

@@ -228,3 +228,59 @@ def test_overdue_is_marked(signed_in: Any, make_ticket: Any) -> None:
     ticket.first_response_due = utcnow() - timedelta(hours=1)
     db.session.commit()
     assert 'class="due overdue"' in signed_in.get("/queue").get_data(as_text=True)
+
+
+def _open_uncommitted(contact: Any, subject: str, text: str) -> Any:
+    """A ticket created in the current transaction (not committed: what happens next decides)."""
+    from ticketdesk.extensions import db
+    from ticketdesk.ports.clock import utcnow
+    from ticketdesk.tickets import service
+    from ticketdesk.tickets.history import ActorRef
+    from ticketdesk.tickets.queues import queue_by_slug
+
+    ticket, _ = service.create_ticket(
+        db.session,
+        organization=contact.organization,
+        requester=contact,
+        queue=queue_by_slug(db.session, "support"),
+        subject=subject,
+        message=service.NewMessage(text=text, from_addr=contact.primary_email),
+        actor=ActorRef.client(contact),
+        now=utcnow(),
+    )
+    return ticket
+
+
+def test_ticket_opened_and_answered_in_one_transaction_is_indexed_once_with_both_messages(
+    app: Any, make_contact: Any, agent: Any
+) -> None:
+    from sqlalchemy import select
+
+    from ticketdesk.extensions import db
+    from ticketdesk.ports.clock import utcnow
+    from ticketdesk.tickets import service
+    from ticketdesk.tickets.search import matching_ids, ticket_search
+
+    ticket = _open_uncommitted(make_contact(name="Jana Nováková"), "Záloha", "Obnova zálohy prosím")
+    service.add_agent_message(db.session, ticket, agent, kind="reply", text="Hotovo, obnoveno", now=utcnow())
+    db.session.commit()
+
+    row = db.session.execute(select(ticket_search)).one()
+    assert (row.number, row.subject, row.messages) == (str(ticket.number), "zaloha", 2)
+    for query in ("obnova", "obnoveno", "novakova", str(ticket.number)):
+        assert list(db.session.scalars(matching_ids(db.session, query))) == [ticket.id], query
+
+
+def test_nothing_is_indexed_for_a_rolled_back_ticket(app: Any, make_ticket: Any, make_contact: Any) -> None:
+    from sqlalchemy import func, select
+
+    from ticketdesk.extensions import db
+    from ticketdesk.tickets.search import ticket_search
+
+    make_ticket(subject="Kept")
+    contact = make_contact()
+    db.session.commit()
+    _open_uncommitted(contact, "Dropped", "never mind")
+    db.session.rollback()
+    make_ticket(subject="Kept too")
+    assert db.session.scalar(select(func.count()).select_from(ticket_search)) == 2
