@@ -1,23 +1,34 @@
 """SMS throughput: SMS through the worker to the local HTTP gateway, and delivery reports back.
 
-    .venv/bin/python bench/sms.py [--count 10000] [--batch 100] [--clients 4] [--postgres URL | --no-postgres]
-                                  [--profile]
+    .venv/bin/python bench/sms.py [--count 10000] [--batch 100] [--clients 16] [--two-processes]
+                                  [--postgres URL | --no-postgres] [--profile]
 
 For SQLite and PostgreSQL (each a fresh database created here and removed afterwards):
 
 1. ``--count`` SMS are queued (``ticketdesk.sms.service.queue_sms``, as a ticket event would);
 2. one worker (``run_pending``, the loop ``ticketdesk worker`` runs) hands them to the local HTTP
    gateway of the tests (``tests/fixtures/smsgateway.py``, generic JSON protocol) -> submissions/s;
-3. the gateway's delivery reports come back to ``POST /api/v1/sms/status`` of the app served by a
-   separate process (werkzeug, threaded), signed with X-Ticketdesk-Signature, over ``--clients``
-   connections: half of them one report per request, half in JSON arrays of ``--batch`` reports
-   -> reports/s for each way.
+3. the gateway's delivery reports come back to ``POST /api/v1/sms/status``, signed with
+   X-Ticketdesk-Signature, over ``--clients`` keep-alive connections: half of the SMS one report per
+   request (as Twilio and most gateways post them), the other half in JSON arrays of ``--batch``
+   reports -> reports/s for each way.
+
+The headline figure is one report per request into ONE web process, served as in production (README
+"Running in production": gunicorn, one ``gthread`` worker with 100 threads); concurrent requests of
+that process share a transaction (``ticketdesk.sms.groupcommit``). ``--two-processes`` also posts a
+quarter of the SMS one per request to two such processes (``-w 2``), printed on a line of its own.
+
+The client stands in for a remote gateway: a lean ``http.client`` loop per connection, signatures
+computed before the clock starts (a gateway signs on its own machine), so that it takes as little as
+possible of the two cores the server runs on. 16 connections, because a gateway that reports 1,000
+SMS/s over the internet (~20 ms or more per request) has at least 20 requests in flight.
 
 Every SMS must end ``delivered`` with its three history rows (queued, submitted, delivered), or the
-run fails. ``--profile`` writes pyinstrument profiles of the worker pass and of the web process (report
-ingestion) to ``bench-results/``. PostgreSQL: ``--postgres`` (default
-``postgresql://postgres@127.0.0.1/postgres``, the server must allow CREATE DATABASE); it is skipped
-with a message when unreachable.
+run fails. ``--profile`` writes pyinstrument profiles of the worker pass and of the web process to
+``bench-results/``; the web process is then werkzeug on one thread (pyinstrument sees one thread), so
+its requests come one at a time and its figures are not comparable. PostgreSQL: ``--postgres``
+(default ``postgresql://postgres@127.0.0.1/postgres``, the server must allow CREATE DATABASE); it is
+skipped with a message when unreachable.
 
 The gateway fixture writes its HTTP headers and body in two writes; with Nagle's algorithm on the
 server socket each answer then waits for the client's delayed ACK (~40 ms). Real gateways do not
@@ -27,10 +38,12 @@ behave so; the benchmark turns Nagle off on the fixture's sockets (TCP_NODELAY).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import multiprocessing
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,17 +51,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
-
 from tests.fixtures import smsgateway  # noqa: E402
 from ticketdesk.ports.sms import sign_webhook  # noqa: E402
 
 SECRET = "bench-sms-webhook-secret"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(instance: Path, database_url: str, gateway_url: str, public_url: str) -> dict[str, str]:
@@ -70,34 +83,75 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(env: dict[str, str], port: int, ready: Any, profile_to: str | None = None) -> None:
-    """The web process: the app with the same settings, serving the webhook (profiled on request;
-    the profile is written when the process is terminated)."""
+def _profiled_server(env: dict[str, str], port: int, ready: Any, profile_to: str) -> None:
+    """``--profile``: the app in werkzeug's server on one thread, so that pyinstrument sees every request
+    (one request at a time: each is a batch of one). The profile is written on SIGTERM."""
     import logging
     import signal
 
+    from pyinstrument import Profiler
     from werkzeug.serving import make_server
 
     from ticketdesk.app import create_app
     from ticketdesk.settings import load_settings
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = create_app(load_settings(env))
-    server = make_server("127.0.0.1", port, app, threaded=not profile_to)  # the profiler sees one thread
-    if profile_to:
-        from pyinstrument import Profiler
+    server = make_server("127.0.0.1", port, create_app(load_settings(env)), threaded=False)
+    profiler = Profiler(async_mode="disabled")
+    profiler.start()
 
-        profiler = Profiler(async_mode="disabled")
-        profiler.start()
+    def stop(*_args: Any) -> None:
+        profiler.stop()
+        Path(profile_to).write_text(profiler.output_text(unicode=True, color=False))
+        os._exit(0)
 
-        def stop(*_args: Any) -> None:
-            profiler.stop()
-            Path(profile_to).write_text(profiler.output_text(unicode=True, color=False))
-            os._exit(0)
-
-        signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, stop)
     ready.set()
     server.serve_forever()
+
+
+@contextmanager
+def _web(env: dict[str, str], port: int, processes: int, profile_to: str | None) -> Iterator[None]:
+    """The web side: as in production (README: gunicorn, gthread workers with 100 threads each), or
+    werkzeug on one thread under pyinstrument for ``--profile``."""
+    if profile_to:
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Event()
+        profiled = ctx.Process(target=_profiled_server, args=(env, port, ready, profile_to), daemon=True)
+        profiled.start()
+        try:
+            if not ready.wait(60):
+                raise SystemExit("the web process did not start")
+            yield
+        finally:
+            profiled.terminate()
+            profiled.join(10)
+        return
+    command = [sys.executable, "-m", "gunicorn", "-w", str(processes), "-k", "gthread", "--threads", "100"]
+    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    try:
+        _wait_healthy(port, server)
+        yield
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    raise SystemExit("the web process did not start")
 
 
 @contextmanager
@@ -144,21 +198,28 @@ def _profiled(enabled: bool, name: str) -> Any:
     return run()
 
 
-def _post_all(url: str, bodies: list[bytes], clients: int) -> float:
-    """POST signed bodies over ``clients`` keep-alive connections; returns the elapsed seconds."""
-    chunks = [bodies[i::clients] for i in range(clients)]
+def _post_all(port: int, bodies: list[bytes], clients: int) -> float:
+    """POST signed bodies over ``clients`` keep-alive connections; returns the elapsed seconds.
+
+    A lean ``http.client`` loop with the signatures computed beforehand: a gateway signs and posts on
+    its own machine, so the client should take as little as possible of the cores the server runs on.
+    """
+    requests = [
+        (body, {"Content-Type": "application/json", "X-Ticketdesk-Signature": sign_webhook(body, SECRET)})
+        for body in bodies
+    ]
+    chunks = [requests[i::clients] for i in range(clients)]
     errors: list[str] = []
 
-    def client(items: list[bytes]) -> None:
-        with requests.Session() as http:
-            for body in items:
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Ticketdesk-Signature": sign_webhook(body, SECRET),
-                }
-                resp = http.post(url, data=body, headers=headers, timeout=60)
-                if resp.status_code != 200:
-                    errors.append(f"{resp.status_code}: {resp.text[:200]}")
+    def client(items: list[tuple[bytes, dict[str, str]]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for body, headers in items:
+            conn.request("POST", "/api/v1/sms/status", body, headers)
+            resp = conn.getresponse()
+            answer = resp.read()
+            if resp.status != 200:
+                errors.append(f"{resp.status}: {answer[:200]!r}")
+        conn.close()
 
     start = time.perf_counter()
     threads = [threading.Thread(target=client, args=(chunk,)) for chunk in chunks]
@@ -170,6 +231,56 @@ def _post_all(url: str, bodies: list[bytes], clients: int) -> float:
     if errors:
         raise SystemExit(f"{len(errors)} reports were refused, e.g. {errors[0]}")
     return elapsed
+
+
+def _report(gateway_id: str, at: str) -> dict[str, str]:
+    return {"id": gateway_id, "status": "delivered", "at": at}
+
+
+def _post_reports(
+    env: dict[str, str], port: int, gateway_ids: list[str], args: argparse.Namespace, label: str
+) -> dict[str, float]:
+    """Every SMS's delivery report back to the web side: one per request (to one process, and with
+    ``--two-processes`` a quarter of them to two) and the rest in batches."""
+    two_processes = args.two_processes and not args.profile
+    at = datetime.now(UTC).isoformat()
+    half = len(gateway_ids) // 2
+    split = half // 2 if two_processes else half
+    single = [json.dumps(_report(g, at)).encode() for g in gateway_ids[:half]]
+    rest = gateway_ids[half:]
+    batched = [
+        json.dumps([_report(g, at) for g in rest[i : i + args.batch]]).encode()
+        for i in range(0, len(rest), args.batch)
+    ]
+    profile_to = None
+    if args.profile:
+        (ROOT / "bench-results").mkdir(exist_ok=True)
+        profile_to = str(ROOT / "bench-results" / f"sms-webhook-{label}.txt")
+    served = "werkzeug, one thread, profiled" if profile_to else "one gunicorn gthread process"
+    figures: dict[str, float] = {}
+    with _web(env, port, 1, profile_to):
+        figures["reports/s (1 per request)"] = _measure(port, single[:split], args, "one per request", served)
+        figures[f"reports/s ({args.batch} per request)"] = _measure(
+            port, batched, args, f"in batches of {args.batch}", served, reports=len(rest)
+        )
+    if two_processes:
+        with _web(env, port, 2, None):
+            figures["reports/s (1 per request, 2 processes)"] = _measure(
+                port, single[split:], args, "one per request", "two gunicorn gthread processes"
+            )
+    return figures
+
+
+def _measure(
+    port: int, bodies: list[bytes], args: argparse.Namespace, how: str, served: str, reports: int = 0
+) -> float:
+    reports = reports or len(bodies)
+    elapsed = _post_all(port, bodies, args.clients)
+    print(
+        f"  reports     {reports:6d} {how} in {elapsed:6.2f} s  {reports / elapsed:8.0f} /s  "
+        f"({served}, {args.clients} connections)"
+    )
+    return reports / elapsed
 
 
 def run(label: str, database_url: str, args: argparse.Namespace) -> dict[str, float]:
@@ -235,51 +346,7 @@ def run(label: str, database_url: str, args: argparse.Namespace) -> dict[str, fl
 
             gateway_ids = list(db.session.scalars(select(SmsAttempt.gateway_id).order_by(SmsAttempt.id)))
             db.session.commit()
-        half = n // 2
-        single = [
-            json.dumps({"id": g, "status": "delivered", "at": utcnow().isoformat()}).encode()
-            for g in gateway_ids[:half]
-        ]
-        rest = gateway_ids[half:]
-        batched = [
-            json.dumps(
-                [
-                    {"id": g, "status": "delivered", "at": utcnow().isoformat()}
-                    for g in rest[i : i + args.batch]
-                ]
-            ).encode()
-            for i in range(0, len(rest), args.batch)
-        ]
-
-        ctx = multiprocessing.get_context("spawn")
-        ready = ctx.Event()
-        profile_to = None
-        if args.profile:
-            (Path(__file__).resolve().parents[1] / "bench-results").mkdir(exist_ok=True)
-            profile_to = str(
-                Path(__file__).resolve().parents[1] / "bench-results" / f"sms-webhook-{label}.txt"
-            )
-        web = ctx.Process(target=_serve, args=(env, port, ready, profile_to), daemon=True)
-        web.start()
-        try:
-            if not ready.wait(60):
-                raise SystemExit("the web process did not start")
-            url = f"{public_url}/api/v1/sms/status"
-            elapsed = _post_all(url, single, args.clients)
-            figures["reports/s (1 per request)"] = len(single) / elapsed
-            print(
-                f"  reports     {len(single):6d} one per request in {elapsed:6.2f} s  "
-                f"{figures['reports/s (1 per request)']:8.0f} /s  ({args.clients} connections)"
-            )
-            elapsed = _post_all(url, batched, args.clients)
-            figures[f"reports/s ({args.batch} per request)"] = len(rest) / elapsed
-            print(
-                f"  reports     {len(rest):6d} in batches of {args.batch} in {elapsed:6.2f} s  "
-                f"{len(rest) / elapsed:8.0f} /s  ({args.clients} connections)"
-            )
-        finally:
-            web.terminate()
-            web.join(10)
+        figures.update(_post_reports(env, port, gateway_ids, args, label))
 
         with app.app_context():
             delivered = db.session.scalar(select(func.count()).where(SmsAttempt.status == "delivered"))
@@ -296,7 +363,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100, help="reports per request in the batched half")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent connections posting reports")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections posting reports")
+    parser.add_argument(
+        "--two-processes", action="store_true", help="also post single reports to two web processes"
+    )
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TICKETDESK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/postgres"),
@@ -315,12 +385,11 @@ def main() -> None:
             if url:
                 results["PostgreSQL"] = run("PostgreSQL", url, args)
 
-    print("\nsummary (goal on SQLite: >= 200 submissions/s, >= 1,000 reports/s)")
+    print("\nsummary (goal on SQLite: >= 200 submissions/s, >= 1,000 reports/s one per request, one process)")
     for label, figures in results.items():
         print(f"  {label:11s} " + "  ".join(f"{k} {v:,.0f}" for k, v in figures.items()))
     sqlite = results["SQLite"]
-    best_reports = max(v for k, v in sqlite.items() if k.startswith("reports"))
-    ok = sqlite["submissions/s"] >= 200 and best_reports >= 1000
+    ok = sqlite["submissions/s"] >= 200 and sqlite["reports/s (1 per request)"] >= 1000
     print("  goal met on SQLite" if ok else "  goal NOT met on SQLite (machine busy? see --profile)")
 
 

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticketdesk.admin.store import app_settings
@@ -22,7 +22,7 @@ from ticketdesk.api.auth import current_principal, require_admin, require_staff
 from ticketdesk.api.common import body, decode_cursor, encode_cursor, int_arg, limit_arg
 from ticketdesk.api.openapi import documents
 from ticketdesk.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from ticketdesk.extensions import db
+from ticketdesk.extensions import db, limiter
 from ticketdesk.ports.clock import utcnow
 from ticketdesk.ports.registry import current_ports
 from ticketdesk.ports.sms import (
@@ -32,6 +32,7 @@ from ticketdesk.ports.sms import (
     verify_webhook,
 )
 from ticketdesk.sms import control, queries, service, webhooks
+from ticketdesk.sms.groupcommit import GroupCommit
 from ticketdesk.sms.models import SmsStop
 from ticketdesk.sms.resend import ResendError, bulk_resend, resend_attempt
 from ticketdesk.sms.states import SmsTransitionError
@@ -381,6 +382,9 @@ documents("api.add_to_stop_list", StopIn)
 # --- webhooks (public: they authenticate with signatures) ---------------------------------------------
 
 
+GROUP_COMMIT = "ticketdesk.sms_group_commit"  # app.extensions: the GroupCommit of this process
+
+
 def _signed_json() -> Any:
     raw = request.get_data(cache=True)
     if not verify_webhook(raw, request.headers.get(SIGNATURE_HEADER), app_settings().sms_webhook_secret):
@@ -389,6 +393,14 @@ def _signed_json() -> Any:
         return json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("the body is not JSON", code="malformed_json") from None
+
+
+def _group_commit() -> GroupCommit:
+    """This process's applier of delivery reports (see ``ticketdesk.sms.groupcommit``)."""
+    applier = current_app.extensions.get(GROUP_COMMIT)
+    if applier is None:
+        applier = current_app.extensions.setdefault(GROUP_COMMIT, GroupCommit())
+    return applier
 
 
 @bp.post("/sms/status")
@@ -400,9 +412,7 @@ def sms_status() -> Any:
         reports = [webhooks.parse_generic(item) for item in (data if batch else [data])]
     except webhooks.BadReport as err:
         raise UnprocessableReport(str(err)) from None
-    now = utcnow()
-    outcomes = webhooks.receive_many(db.session, reports, now=now)
-    db.session.commit()
+    outcomes = _group_commit().receive(db.session, reports, clock=utcnow)
     status = 200 if all(o.matched for o in outcomes) else 202
     if batch:
         return jsonify({"items": [o.to_dict() for o in outcomes]}), status
@@ -453,8 +463,7 @@ def sms_twilio_status() -> Any:
     report = webhooks.GatewayReport(
         parsed.gateway_id, parsed.status, None, parsed.error, gateway_status=parsed.twilio_status or None
     )
-    outcome = webhooks.receive(db.session, report, now=utcnow())
-    db.session.commit()
+    outcome = _group_commit().receive(db.session, [report], clock=utcnow)[0]
     return jsonify(outcome.to_dict()), 200 if outcome.matched else 202
 
 
@@ -479,3 +488,14 @@ def sms_twilio_inbound() -> Any:
 WEBHOOK_ENDPOINTS = frozenset(
     {"api.sms_status", "api.sms_inbound", "api.sms_twilio_status", "api.sms_twilio_inbound"}
 )
+
+
+@limiter.request_filter
+def _unlimited_webhook() -> bool:
+    """The gateway webhooks are not rate-limited (and skip the limiter's bookkeeping on every report).
+
+    A limit would protect nothing: a request with a bad signature is refused after one HMAC, before
+    anything is read or stored, which costs less than counting it would; a good one is a report the
+    gateway must be able to deliver in bursts (and retries when refused, making the burst longer).
+    """
+    return request.endpoint in WEBHOOK_ENDPOINTS

@@ -1,12 +1,15 @@
-"""SMS integration fixtures: the local HTTP gateway wired in as the app's SMS port, and a contact."""
+"""SMS integration fixtures: the local HTTP gateway wired in as the app's SMS port, the app served over
+real HTTP, and a contact."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
 
 from tests.fixtures.smsgateway import LocalSmsGateway
 from ticketdesk.ports.sms import HttpJsonGateway
@@ -25,6 +28,19 @@ def gateway(app: Flask) -> Iterator[LocalSmsGateway]:
             yield local
         finally:
             ports.sms = previous
+
+
+@pytest.fixture
+def live_url(app: Flask) -> Iterator[str]:
+    """The test app served by werkzeug on a free port, a thread per request (webhooks over real HTTP)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

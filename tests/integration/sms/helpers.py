@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ticketdesk.extensions import db
 from ticketdesk.jobs.models import Job
+from ticketdesk.jobs.runner import run_once
+from ticketdesk.sms import service
 from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsReport
 
 
@@ -20,6 +23,22 @@ def fresh(attempt_id: int) -> SmsAttempt:
     db.session.expunge(attempt)
     db.session.rollback()
     return attempt
+
+
+def submitted(app: Any, n: int = 1, *, now: datetime) -> list[SmsAttempt]:
+    """``n`` SMS queued and handed to the app's gateway by the worker (detached snapshots)."""
+    ids = []
+    for i in range(n):
+        notification = service.queue_sms(
+            db.session, to=f"+42077712{i:04d}", text=f"Message {i}", kind="manual", now=now
+        )
+        db.session.flush()
+        ids.append(notification.attempts[-1].id)
+    db.session.commit()
+    run_once(app)
+    attempts = [fresh(i) for i in ids]
+    assert all(a.status == "submitted" for a in attempts)
+    return attempts
 
 
 def history(attempt_id: int) -> list[tuple[str, bool, str]]:

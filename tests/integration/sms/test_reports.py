@@ -5,17 +5,13 @@ Twilio's signed callbacks, and the report deadline with a late report that still
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import requests
 import time_machine
-from werkzeug.serving import make_server
 
-from tests.integration.sms.helpers import count, fresh, history, pending_jobs
+from tests.integration.sms.helpers import count, fresh, history, pending_jobs, submitted
 from ticketdesk.extensions import db
 from ticketdesk.jobs.runner import run_once
 from ticketdesk.sms import service
@@ -24,28 +20,13 @@ from ticketdesk.sms.models import SmsAttempt, SmsReport
 START = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
-def _submitted(app: Any, gateway: Any, n: int = 1, now: datetime = START) -> list[SmsAttempt]:
-    ids = []
-    for i in range(n):
-        notification = service.queue_sms(
-            db.session, to=f"+42077712{i:04d}", text=f"Message {i}", kind="manual", now=now
-        )
-        db.session.flush()
-        ids.append(notification.attempts[-1].id)
-    db.session.commit()
-    run_once(app)
-    attempts = [fresh(i) for i in ids]
-    assert all(a.status == "submitted" for a in attempts)
-    return attempts
-
-
 def _post(client: Any, gateway: Any, attempt: SmsAttempt, status: str, **kw: Any) -> Any:
     body, headers = gateway.build_report(attempt.gateway_id, status, **kw)
     return client.post("/api/v1/sms/status", data=body, headers=headers)
 
 
 def test_delivered_report_settles_the_sms(app: Any, client: Any, gateway: Any) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     at = datetime(2026, 11, 3, 10, 0, 7, tzinfo=UTC)
     resp = _post(client, gateway, attempt, "delivered", at=at)
     assert resp.status_code == 200 and resp.get_json()["status"] == "delivered"
@@ -55,7 +36,7 @@ def test_delivered_report_settles_the_sms(app: Any, client: Any, gateway: Any) -
 
 
 def test_bad_or_missing_signature_is_403_and_changes_nothing(app: Any, client: Any, gateway: Any) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     before = count(SmsReport)
     body, headers = gateway.build_report(attempt.gateway_id, "delivered")
     bad = client.post(
@@ -70,7 +51,7 @@ def test_bad_or_missing_signature_is_403_and_changes_nothing(app: Any, client: A
 
 
 def test_same_report_twice_is_recorded_once(app: Any, client: Any, gateway: Any) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     at = START + timedelta(seconds=5)
     first = _post(client, gateway, attempt, "failed", error="absent subscriber", at=at)
     second = _post(client, gateway, attempt, "failed", error="absent subscriber", at=at)
@@ -81,7 +62,7 @@ def test_same_report_twice_is_recorded_once(app: Any, client: Any, gateway: Any)
 
 
 def test_out_of_order_reports_never_move_backwards(app: Any, client: Any, gateway: Any) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     _post(client, gateway, attempt, "delivered", at=START + timedelta(seconds=20))
     late = _post(client, gateway, attempt, "submitted", at=START + timedelta(seconds=2))
     cover = _post(client, gateway, attempt, "no_coverage", at=START + timedelta(seconds=10))
@@ -97,7 +78,7 @@ def test_out_of_order_reports_never_move_backwards(app: Any, client: Any, gatewa
 def test_delivered_outranks_an_earlier_failure_but_not_a_later_one(
     app: Any, client: Any, gateway: Any
 ) -> None:
-    first, second = _submitted(app, gateway, 2)
+    first, second = submitted(app, 2, now=START)
     _post(client, gateway, first, "failed", error="temporary")
     _post(client, gateway, first, "delivered")
     assert fresh(first.id).status == "delivered"
@@ -107,7 +88,7 @@ def test_delivered_outranks_an_earlier_failure_but_not_a_later_one(
 
 
 def test_no_coverage_then_expired(app: Any, client: Any, gateway: Any) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     at = START + timedelta(minutes=1)
     _post(client, gateway, attempt, "no_coverage", at=at)
     got = fresh(attempt.id)
@@ -122,7 +103,7 @@ def test_no_coverage_then_expired(app: Any, client: Any, gateway: Any) -> None:
 
 
 def test_batch_of_reports_and_invalid_report(app: Any, client: Any, gateway: Any) -> None:
-    a, b = _submitted(app, gateway, 2)
+    a, b = submitted(app, 2, now=START)
     payload = json.dumps(
         [
             {"id": a.gateway_id, "status": "delivered", "at": "2026-11-03T10:00:09Z"},
@@ -174,7 +155,7 @@ def test_report_deadline_makes_unknown_and_a_late_report_still_settles(
     app: Any, client: Any, gateway: Any
 ) -> None:
     with time_machine.travel(START, tick=False) as clock:
-        (attempt,) = _submitted(app, gateway)
+        (attempt,) = submitted(app, now=START)
         clock.shift(timedelta(minutes=59))
         run_once(app)
         assert fresh(attempt.id).status == "submitted"
@@ -190,18 +171,6 @@ def test_report_deadline_makes_unknown_and_a_late_report_still_settles(
 
 
 # --- Twilio: signed status callbacks over real HTTP -------------------------------------------------
-
-
-@pytest.fixture
-def live_url(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_twilio_status_callback_checked_with_its_signature(app: Any, gateway: Any, live_url: str) -> None:
@@ -255,7 +224,7 @@ def test_twilio_opt_out_error_stops_the_sms(app: Any, gateway: Any, live_url: st
 
 
 def test_generic_report_posted_by_the_gateway_over_http(app: Any, gateway: Any, live_url: str) -> None:
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     resp = gateway.report(attempt.gateway_id, "delivered", callback_url=f"{live_url}/api/v1/sms/status")
     assert resp.status_code == 200 and fresh(attempt.id).status == "delivered"
     forged = gateway.report(
@@ -269,7 +238,7 @@ def test_status_changes_are_published_to_agents_after_commit(
 ) -> None:
     from ticketdesk.extensions import socketio
 
-    (attempt,) = _submitted(app, gateway)
+    (attempt,) = submitted(app, now=START)
     sio = socketio.test_client(app, auth={"token": make_token(agent)})
     assert sio.emit("join", {"room": "agents"}, callback=True)["ok"] is True
     sio.get_received()
