@@ -4,7 +4,10 @@ Each sentence is matched against the rules of the detected language (all six whe
 A signal (e.g. "výpadek", "svarer ikke") raises its level unless the sentence says otherwise:
 negated ("není výpadek"), thanked for and therefore over, resolved ("funguje znovu"), a report
 about past events, a question about planned work, a condition ("if the server goes down"), an
-explicit past time, or a "not urgent" remark anywhere in the message.  Intermittent problems are
+explicit past time, or a "not urgent" remark anywhere in the message.  Two contexts reach across
+sentences: a request for a root-cause report or a credit makes a signal with an explicit past time
+("last Tuesday the VPS was unreachable") a past incident, and a withdrawn report ("ignore my last
+ticket", "you can close the ticket") ends the signals before it.  Intermittent problems are
 lowered to ``high``.  Every signal, raised or not, becomes a :class:`Reason`.
 """
 
@@ -40,6 +43,8 @@ SUPPRESSED_BY: dict[str, str] = {
     "suppressed: thanks-past": "thanks",
     "suppressed: resolved": "resolved",
     "suppressed: retrospective": "retrospective",
+    "suppressed: past incident report": "claim",
+    "suppressed: withdrawn": "withdrawn",
     "suppressed: maintenance question": "planned",
     "suppressed: planned maintenance": "planned",
     "suppressed: hypothetical": "hypothetical",
@@ -72,14 +77,39 @@ class _Sentence:
         )
 
 
+@dataclass(frozen=True)
+class _Message:
+    """Cues that work across the sentences of a message (see ``_message_context``)."""
+
+    claim: str = ""  # label of the first claim cue of the body
+    withdrawn: tuple[int, int, str] | None = None  # sentence, segment and label of the last one
+
+
+def _message_cues(sentences: list[_Sentence]) -> _Message:
+    claims = [_label(m, s) for s in sentences for m in s.cue("claim")]
+    withdrawn = [
+        (i, s.segment[m.start], _label(m, s))
+        for i, s in enumerate(sentences)
+        for m in s.cue("withdrawn")
+        if not _cue_negated(m, s)
+    ]
+    return _Message(claims[0] if claims else "", withdrawn[-1] if withdrawn else None)
+
+
 @lru_cache(maxsize=8)
 def _compiled(rules: tuple[Rule, ...]) -> RuleSet:
     return RuleSet(rules)
 
 
+@lru_cache(maxsize=1)
+def _default_ruleset() -> RuleSet:
+    return _compiled(tuple(default_rules()))
+
+
 def compile_rules(rules: Sequence[Rule] | None = None) -> RuleSet:
-    """Compile (and cache) a rule list; ``None`` means the shipped default rules."""
-    return _compiled(tuple(default_rules() if rules is None else rules))
+    """Compile (and cache) a rule list; ``None`` means the shipped default rules (looked up
+    without hashing the ~250 rules on every message)."""
+    return _default_ruleset() if rules is None else _compiled(tuple(rules))
 
 
 def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = None) -> Decision:
@@ -98,17 +128,18 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
     subject_languages = languages if "en" in languages else (*languages, "en")
     subject_sentences = [_analyse(subject_text, True, ruleset, subject_languages)] if subject_text else []
     not_urgent = [_label(m, s) for s in (*subject_sentences, *sentences) for m in s.cue("not_urgent")]
+    message = _message_cues(sentences)
 
     reasons: list[Reason] = []
     for i, sentence in enumerate(sentences):
         previous = sentences[i - 1] if i else None
         for signal in sentence.signals:
-            effect, cue = _judge(signal, sentence, previous, not_urgent)
+            effect, cue = _judge(signal, sentence, previous, not_urgent, message, i)
             reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
     body_reasons = list(reasons)
     for sentence in subject_sentences:
         for signal in sentence.signals:
-            effect, cue = _judge(signal, sentence, None, not_urgent)
+            effect, cue = _judge(signal, sentence, None, not_urgent, message, -1)
             if effect == RAISE and signal.rule.level in ("urgent", "high"):
                 tokens = [sentence.tokens[i] for i in signal.indices]
                 effect, cue = _echo_body(signal, tokens, body_reasons, sentences)
@@ -159,9 +190,21 @@ def _analyse(text: str, is_subject: bool, ruleset: RuleSet, languages: Sequence[
     return sentence
 
 
-def _judge(signal: Match, s: _Sentence, previous: _Sentence | None, not_urgent: list[str]) -> tuple[str, str]:
-    """The effect of one signal in its sentence and (a label of) the cue responsible for it."""
+def _judge(
+    signal: Match,
+    s: _Sentence,
+    previous: _Sentence | None,
+    not_urgent: list[str],
+    message: _Message,
+    index: int,
+) -> tuple[str, str]:
+    """The effect of one signal in its sentence (number ``index`` of the body, -1 for the subject)
+    and (a label of) the cue responsible for it."""
     effect, cue = _context(signal, s, previous)
+    if effect in (RAISE, LOWERED):
+        found = _message_context(signal, s, message, index)
+        if found is not None:
+            return found
     if effect in (RAISE, LOWERED) and not_urgent and "not_urgent" in signal.rule.suppressible_by:
         if signal.rule.level in ("urgent", "high"):
             return EFFECT_OF["not_urgent"], not_urgent[0]
@@ -171,12 +214,33 @@ def _judge(signal: Match, s: _Sentence, previous: _Sentence | None, not_urgent: 
     return effect, _label(cue, owner)
 
 
+def _kinds_in_segment(s: _Sentence, seg: int, kinds: tuple[str, ...]) -> list[str]:
+    return [kind for kind in kinds if any(s.segment[c.start] == seg for c in s.cue(kind))]
+
+
+def _message_context(signal: Match, s: _Sentence, message: _Message, index: int) -> tuple[str, str] | None:
+    """Contexts from other sentences: a withdrawn report ends the signals before it (and those of
+    its own clause group), a claim for a report or credit makes a past-time signal a past incident.
+    'still', 'again', 'since' in the signal's clause group keep it."""
+    allowed = signal.rule.suppressible_by
+    seg = s.segment[signal.start]
+    kinds = _kinds_in_segment(s, seg, ("ongoing", "past"))
+    if "ongoing" in kinds:
+        return None
+    if "withdrawn" in allowed and message.withdrawn is not None:
+        at, at_segment, label = message.withdrawn
+        if index < at or (index == at and seg <= at_segment):
+            return EFFECT_OF["withdrawn"], label
+    if "claim" in allowed and message.claim and "past" in kinds:
+        past = next(p for p in s.cue("past") if s.segment[p.start] == seg)
+        return EFFECT_OF["claim"], f"{message.claim} + {_label(past, s)}"
+    return None
+
+
 def _context(signal: Match, s: _Sentence, previous: _Sentence | None) -> tuple[str, Match | None]:
     allowed = signal.rule.suppressible_by
     seg = s.segment[signal.start]
-    same_segment = [
-        kind for kind in ("ongoing", "thanks", "past") if any(s.segment[c.start] == seg for c in s.cue(kind))
-    ]
+    same_segment = _kinds_in_segment(s, seg, ("ongoing", "thanks", "past"))
 
     if "negation" in allowed:
         for n in s.cue("negation"):
@@ -195,10 +259,15 @@ def _context(signal: Match, s: _Sentence, previous: _Sentence | None) -> tuple[s
         for r in s.cue("resolved"):
             if s.segment[r.start] >= seg and not _cue_negated(r, s):
                 return EFFECT_OF["resolved"], r
-    if "retrospective" in allowed and s.cue("retrospective"):
-        return EFFECT_OF["retrospective"], s.cue("retrospective")[0]
+    if "retrospective" in allowed:
+        for r in s.cue("retrospective"):
+            if s.segment[r.start] == seg:
+                return EFFECT_OF["retrospective"], r
     if "planned" in allowed:
-        planned = s.cue("planned") or (previous.cue("planned") if previous and s.is_question else [])
+        # "The maintenance should have ended at 6, but nothing works": only the signal's clause group.
+        planned = [p for p in s.cue("planned") if s.segment[p.start] == seg] or (
+            previous.cue("planned") if previous and s.is_question else []
+        )
         if planned and s.is_question:
             return "suppressed: maintenance question", planned[0]
         if planned and s.cue("future"):

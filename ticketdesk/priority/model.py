@@ -18,7 +18,7 @@ between two positions, and a phrase never spans punctuation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("cs", "en", "de", "fi", "pl", "nb")
@@ -47,6 +47,8 @@ CUE_KINDS: dict[str, str] = {
     "question": "question word: the sentence is a question even without '?'",
     "hypothetical": "condition (if, in case): signals after it describe no real event",
     "retrospective": "report, overview or policy about outages in general (SLA report, uptime guarantee)",
+    "claim": "request for a root-cause report, a credit or a corrected invoice: a signal with an explicit past time in any sentence of the message describes a past incident",
+    "withdrawn": "the sender withdraws a report or asks to close the ticket (false alarm, our own mistake): signals up to it in the message are over",
     "not_urgent": "the sender says it is not urgent: no signal of the message raises above normal",
     "degraded": "intermittent or partial problem: urgent signals count as high",
     "contrast": "'but': starts a new clause group inside a sentence",
@@ -62,6 +64,8 @@ CONTEXTS: tuple[str, ...] = (
     "thanks",
     "resolved",
     "retrospective",
+    "claim",
+    "withdrawn",
     "planned",
     "hypothetical",
     "past",
@@ -160,7 +164,8 @@ class Reason:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # flat fields: a plain dict is far cheaper than dataclasses.asdict's deep copy (every new ticket)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["lemmas"] = list(self.lemmas)
         return data
 

@@ -207,3 +207,121 @@ def test_negation_belongs_to_the_nearest_signal() -> None:
 def test_empty_message_is_normal() -> None:
     decision = classify("", "")
     assert (decision.priority, decision.language, decision.reasons) == ("normal", "und", [])
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "body"),
+    [
+        ("en.certificate", "Browsers refuse our site: the SSL certificate expired at midnight."),
+        ("cs.certificate", "Včera nám vypršel certifikát a web hlásí nezabezpečené spojení."),
+        ("de.certificate", "Seit heute früh ist das SSL-Zertifikat der Domain abgelaufen."),
+        ("fi.certificate", "Sivuston varmenne vanhentui tänä aamuna."),
+        ("pl.certificate", "Dziś rano wygasł certyfikat na naszej domenie."),
+        ("nb.certificate", "SSL-sertifikatet på domenet vårt har utløpt."),
+        ("en.storage_failure", "After the disk error the database has stopped and everything is frozen."),
+        ("de.storage_failure", "Nach dem Plattendefekt hängen sämtliche Dienste."),
+        ("pl.storage_failure", "Po awarii dysku baza stanęła."),
+        ("en.account_abuse", "Our mailbox is sending spam to all our customers."),
+        ("cs.account_abuse", "Někdo se přihlásil do našeho účtu a změnil heslo."),
+        ("de.account_abuse", "Unsere Zugangsdaten wurden gestohlen."),
+        ("fi.account_abuse", "Tililtämme lähtee roskapostia."),
+        ("nb.account_abuse", "Noen har logget seg inn på kontoen vår."),
+        ("en.mail_gone", "My inbox is empty this morning."),
+        ("pl.mail_gone", "Skrzynka prezesa jest nagle pusta."),
+        ("nb.mail_bounce", "Alle e-poster vi sender blir avvist."),
+        ("de.mail_bounce", "Alle Mails an Kunden sind unzustellbar."),
+    ],
+)
+def test_incident_categories_are_urgent_and_named(rule_id: str, body: str) -> None:
+    decision = classify("", body)
+    assert decision.priority == "urgent"
+    assert rule_id in [r.rule_id for r in decision.reasons if r.effective_level == "urgent"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Our certificate expires next week, will you renew it?",
+        "Platnost certifikátu vyprší za měsíc, obnovíte ho?",
+        "Das Zertifikat läuft nächste Woche ab.",
+        "Our newsletter lands in spam at some providers.",
+        "Proszę zmienić hasło do FTP, ktoś z zespołu odszedł.",
+        "Please give our auditor read-only access to the database.",
+        "Can someone change our DNS records?",
+        "Problemet henger sammen med oppdateringen.",
+    ],
+)
+def test_near_misses_of_the_incident_categories_are_not_urgent(body: str) -> None:
+    assert classify("", body).priority != "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Last Friday our VPS was not responding for two hours. Please send a root cause report and a credit.",
+        "Minulý pátek nám dvě hodiny nešel web. Pošlete prosím dobropis.",
+        "Letzten Freitag war der Server zwei Stunden nicht erreichbar. Bitte um eine Gutschrift.",
+        "Viime perjantaina palvelin ei vastannut kahteen tuntiin. Pyydämme hyvitystä.",
+        "W zeszły piątek serwer nie działał przez dwie godziny. Prosimy o rekompensatę.",
+        "Sist fredag svarte ikke serveren på to timer. Vi ber om en kreditnota.",
+    ],
+)
+def test_past_incident_with_a_claim_is_not_urgent(body: str) -> None:
+    # Negative forms ("not responding") ignore a past time on their own; with a claim they do not.
+    decision = classify("", body)
+    assert decision.priority != "urgent"
+    assert "suppressed: past incident report" in [r.effect for r in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I reported that the VPN was down, but it was our mistake. You can close the ticket.",
+        "Psal jsem, že nejde VPN, ale chyba byla u nás. Tiket můžete zavřít.",
+        "Ich hatte gemeldet, dass das VPN nicht funktioniert. Das Ticket kann geschlossen werden.",
+        "Ilmoitin, että VPN ei toimi. Tiketin voi sulkea.",
+        "Pisałem, że VPN nie działa, ale to był błąd po naszej stronie. Można zamknąć zgłoszenie.",
+        "Jeg meldte at VPN-en ikke virket. Saken kan lukkes.",
+    ],
+)
+def test_withdrawn_report_is_not_urgent(body: str) -> None:
+    decision = classify("", body)
+    assert decision.priority != "urgent"
+    assert "suppressed: withdrawn" in [r.effect for r in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please close ticket 123, that one is solved. But now our website is down!",
+        "Ignore my last ticket. The VPS is unreachable again since 10:00.",
+        "Thanks for the credit for last week's outage. Today the server is down again.",
+        "Palvelin ei toimi edelleenkään, vaikka eilen pyysimme hyvitystä.",
+        "Nettsiden er nede igjen. Forrige sak kan lukkes.",
+        "Serwer nie działa od rana. Poprzednie zgłoszenie można zamknąć.",
+    ],
+)
+def test_dampeners_do_not_swallow_a_current_problem(body: str) -> None:
+    assert classify("", body).priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please add me to your outage notification list.",
+        "Přidejte nás prosím do odběru upozornění na výpadky.",
+        "Bitte nehmen Sie uns in den Verteiler für Störungsmeldungen auf.",
+        "Haluamme tilata katkotiedotteet sähköpostiin.",
+        "Prosimy o powiadomienia o awariach na SMS.",
+        "Vi vil gjerne ha varsler om nedetid på SMS.",
+    ],
+)
+def test_outage_word_naming_a_subscription_is_not_urgent(body: str) -> None:
+    assert classify("", body).priority != "urgent"
+
+
+def test_short_outage_that_is_over_is_not_urgent() -> None:
+    body = "FYI: the shop was offline for five minutes, then recovered on its own."
+    assert classify("", body).priority != "urgent"
+    body = "Tiedoksi: sivu oli hetken alhaalla, mutta palasi itsestään."
+    assert classify("", body).priority != "urgent"

@@ -11,13 +11,16 @@ from ticketdesk.priority.evaluate import evaluate_file, evaluate_rows, format_ta
 DATA = Path(__file__).resolve().parents[2] / "data" / "priority"
 LABELLED = DATA / "labelled.jsonl"
 HOLDOUT = DATA / "holdout.jsonl"
+BLIND = DATA / "blind.jsonl"
 DEV = DATA / "priority-dev.jsonl"  # copy of the shared examples (/work/shared/examples)
-SOURCES = [LABELLED, DEV]
+# Written by colleagues without seeing the rules, measured, THEN tuned on (figures of the first
+# measurement: README "How well it works"); regression tests now, not measures of unseen text.
+BLIND_SETS = [BLIND, DATA / "final.jsonl", DATA / "devstyle.jsonl", DATA / "unseen.jsonl"]
+SOURCES = [LABELLED, DEV, *BLIND_SETS]
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
-def test_recall_and_false_alarms_per_language(path: Path) -> None:
-    scores = evaluate_file(path)
+def assert_goal(scores: dict) -> None:
+    """Urgent recall >= 0.95 and false alarms <= 5 % in every language."""
     assert set(scores) == set(LANGUAGES)
     report = format_table(scores)
     for score in scores.values():
@@ -25,6 +28,11 @@ def test_recall_and_false_alarms_per_language(path: Path) -> None:
         alarms = [row["subject"] for row in score.alarms]
         assert score.recall >= 0.95, f"{score.language}: missed {missed}\n{report}"
         assert score.false_alarm_rate <= 0.05, f"{score.language}: false alarms {alarms}\n{report}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_recall_and_false_alarms_per_language(path: Path) -> None:
+    assert_goal(evaluate_file(path))
 
 
 def test_labelled_data_shape() -> None:
@@ -46,6 +54,18 @@ def test_holdout_is_evaluated_the_same_way() -> None:
     scores = evaluate_file(HOLDOUT)
     assert set(scores) == set(LANGUAGES)
     assert all(0.0 <= s.recall <= 1.0 and 0.0 <= s.false_alarm_rate <= 1.0 for s in scores.values())
+
+
+@pytest.mark.parametrize("path", BLIND_SETS, ids=lambda p: p.name)
+def test_blind_sets_are_sizeable_and_apart_from_the_labelled_texts(path: Path) -> None:
+    """The blind set first showed whole categories missing (expired certificates, disk failures that
+    stop the database, hijacked accounts, vanished mailboxes, bouncing mail; past incidents with a
+    claim, withdrawn and self-resolved reports, 'outage notifications'); the later ones more
+    (data loss, failing calls, planned downtime in e-mail style…). Rules were extended by category."""
+    rows = load_jsonl(path)
+    assert min(Counter(str(row["lang"]) for row in rows).values()) >= 30
+    texts = {(row["subject"], row["body"]) for row in rows}
+    assert not texts & {(row["subject"], row["body"]) for row in load_jsonl(LABELLED)}
 
 
 def test_scores_count_misses_and_false_alarms() -> None:

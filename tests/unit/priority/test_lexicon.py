@@ -131,41 +131,42 @@ def test_covered_rules_use_the_shipped_tables() -> None:
         assert ruleset.lexicon(language) is base_lexicon(language)
 
 
+# The shipped rules cover certificates (cs.certificate); an admin's new topic here: licences.
 NEW_TERM = Rule(
-    id="cs.certificate",
+    id="cs.licence",
     language="cs",
     kind="signal",
     level="high",
-    terms=("certifikát",),
-    description="admin: expiring certificates",
+    terms=("licence",),
+    description="admin: licences to renew",
 )
 
 
 def test_admin_term_matches_inflected_forms_through_the_dictionary() -> None:
-    body = "Dobrý den, vypršela platnost certifikátu pro náš web."
-    assert not [r for r in classify("", body).reasons if r.rule_id == "cs.certificate"]
+    body = "Dobrý den, prodlužte nám prosím licenci k Windows serveru."
+    assert not [r for r in classify("", body).reasons if r.rule_id == "cs.licence"]
     ruleset = compile_rules([*default_rules(), NEW_TERM])
     assert ruleset.lexicon("cs") is not base_lexicon("cs")
     assert ruleset.lexicon("de") is base_lexicon("de")
-    assert lexicon_for("cs", [("exact", "certifikat")]) is ruleset.lexicon("cs")
+    assert lexicon_for("cs", [("exact", "licence")]) is ruleset.lexicon("cs")
     decision = classify("", body, ruleset)
-    (reason,) = [r for r in decision.reasons if r.rule_id == "cs.certificate"]
-    assert reason.matched == "certifikátu" and reason.lemmas == ("certifikát",)
+    (reason,) = [r for r in decision.reasons if r.rule_id == "cs.licence"]
+    assert reason.matched == "licenci" and reason.lemmas == ("licence",)
     assert decision.priority == "high"
     # the shipped lexicon is left as it was
-    assert "certifikátu" not in load_table("cs")[0]
+    assert "licenci" not in load_table("cs")[0]
 
 
 def test_admin_surface_patterns_need_no_dictionary() -> None:
-    rule = Rule(id="pl.cert", language="pl", kind="signal", level="high", terms=("=certyfikatu",))
+    rule = Rule(id="pl.licence", language="pl", kind="signal", level="high", terms=("=licencji",))
     ruleset = compile_rules([*default_rules(), rule])
     assert ruleset.lexicon("pl") is base_lexicon("pl")
-    decision = classify("", "Termin ważności certyfikatu SSL minął wczoraj, prosimy o pomoc.", ruleset)
-    assert "pl.cert" in [r.rule_id for r in decision.reasons]
+    decision = classify("", "Termin ważności licencji minął wczoraj, prosimy o pomoc.", ruleset)
+    assert "pl.licence" in [r.rule_id for r in decision.reasons]
 
 
 def test_admin_stem_matches_written_forms() -> None:
-    rule = Rule(id="en.cert", language="en", kind="signal", level="high", terms=("certif*",))
+    rule = Rule(id="en.licence", language="en", kind="signal", level="high", terms=("licen*",))
     ruleset = compile_rules([*default_rules(), rule])
-    decision = classify("", "Our certificates expired this morning and browsers show warnings.", ruleset)
-    assert "en.cert" in [r.rule_id for r in decision.reasons]
+    decision = classify("", "Our licences expired this morning and the software shows warnings.", ruleset)
+    assert "en.licence" in [r.rule_id for r in decision.reasons]

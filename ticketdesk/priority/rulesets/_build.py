@@ -13,8 +13,9 @@ ALL = list(CONTEXTS)
 # Negative forms ("nefunguje", "svarer ikke", "won't boot") already contain their negation, and
 # they describe the present state, so a past-time word elsewhere in the clause does not end them.
 STATE = [c for c in CONTEXTS if c not in ("negation", "past")]
-# Data loss and security incidents stay urgent even when they happened in the past.
-INCIDENT = [c for c in CONTEXTS if c != "past"]
+# Data loss and security incidents stay urgent even when they happened in the past (also when
+# the sender asks for a report or a credit about them).
+INCIDENT = [c for c in CONTEXTS if c not in ("past", "claim")]
 # Low-level signals (billing, prices, thanks) only disappear when negated.
 LOW = ["negation"]
 

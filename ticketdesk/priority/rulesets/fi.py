@@ -6,6 +6,8 @@ from __future__ import annotations
 from ._build import ALL, INCIDENT, LOW, STATE, RuleDict, cue, signal
 
 L = "fi"
+SERVICES = "tietokanta*|palvelu*|*palvelu|palvelin*|järjestelmä*|kaikki|mysql|sovellu*"
+MAILS = "viesti*|*viesti*|sähköposti*|*posti|*postit|maili*"
 SERVICE_VERBS = "lähettää|vastaanottaa|soittaa|kirjautua|työskennellä|käyttää|tehdä|päästä|avata|ottaa"
 
 RULES: list[RuleDict] = [
@@ -37,10 +39,16 @@ RULES: list[RuleDict] = [
             "pimeä*",
             "seis",
             "kuollut",
+            "mykkä",
+            "mykkänä",
+            "mykät",
         ],
-        phrases=["poissa käytöstä"],
+        phrases=[
+            "poissa|pois käytöstä|käyttö",
+            "lakata|lakannut|lakkasi|lakkasivat|lakanneet toimimasta|vastaamasta|hyväksymästä|yhdistämästä",
+        ],
         gap=0,
-        description="alhaalla, nurin, kaatui, poikki, poissa käytöstä, jumissa",
+        description="alhaalla, nurin, kaatui, poikki, poissa/pois käytöstä, jumissa, mykkä, lakkasi toimimasta",
     ),
     signal(
         L,
@@ -53,7 +61,10 @@ RULES: list[RuleDict] = [
             "ei ottaa vastaan",
             f"ei voida|voi|pystyä {SERVICE_VERBS}",
             "ei päästä",
+            "ei saada|tulla|tule|mennä|mene|kulkea|kulje läpi|perille",
+            "ei yhdistää|yhdisty|yhdistyä|muodostaa|muodostu|muodostua",
             "aikakatkaisu*",
+            "virhe*|virheilmoitu* kaikilla|jokaisella sivu*|sivuilla|sivulla",
         ],
         gap=3,
         contexts=STATE,
@@ -93,6 +104,17 @@ RULES: list[RuleDict] = [
             "kadonnut|hävinnyt|poistettu *tieto|*tiedot|*data|tiedosto*|tietokanta*",
             "menettää|menetimme|menetetty *tieto|*tiedot|*tietoja|*data|tiedosto*|tietokanta*|kaikki",
             "tietojen|datan menetys|menetyksen",
+            "=puuttuu|=puuttuvat kaikki *tiedot|tiedostot|viestit",
+            "kaikki *tiedot|tiedostot|viestit =puuttuvat",
+            "*tietokanta*|*tiedosto*|*data|*tiedot =vioittunut|=vioittuneet|=vioittui|=korruptoitunut|=korruptoitui|=tuhoutui|=tuhoutunut|=rikki",
+            "*varmuuskopi*|backup* =puuttuu|=puuttuvat|=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=poistettu|=poistettiin|=tyhjä",
+            "ei *varmuuskopi*|backup* löytyä|löydy|ole|olla",
+            "ei löytyä|löydy *varmuuskopi*|backup*",
+            "*työt|työ*|asiakirja*|dokumenti*|kuva*|*kansio* =hävinneet|=hävinnyt|=kadonneet|=kadonnut|=poistettu|=poistettiin|=tuhoutuneet",
+            "=ylikirjoitettu|=ylikirjoitettiin|=ylikirjoittanut|=ylikirjoitti|=korvattu|=korvautuneet|=korvautui vanh*|*tiedot|*tiedosto*|*tietokanta*",
+            "*tiedot|*tiedosto*|*tietokanta*|*kansio* =ylikirjoitettu|=ylikirjoitettiin|=ylikirjoittui",
+            "=ylikirjoitettu|=ylikirjoitettiin|=ylikirjoitti|=ylikirjoittanut taulukot|taulukko*|asiakirja*|dokumenti*|*tiedostot",
+            "versiohistoria*|versiot =kadonnut|=kadonneet|=hävinnyt|=hävinneet|=poistettu|=tyhjä|=poissa",
         ],
         gap=5,
         contexts=INCIDENT,
@@ -127,6 +149,91 @@ RULES: list[RuleDict] = [
         contexts=INCIDENT,
         description="hakkeroitu, tietomurto, hyökkäys, lunnasvaatimus, tiedostot salattu",
     ),
+    signal(
+        L,
+        "certificate",
+        "urgent",
+        phrases=[
+            "*sertifikaat*|*varmen*|ssl|tls|verkkotunnu* =vanheni|=vanhentui|=vanhentunut|=vanhentuneet|=umpeutui|=umpeutunut|=päättyi|=päättynyt|=rauennut|=rauennut",
+            "=vanhentunut|=vanhentuneen|=vanhentuneella|=vanhentuneesta *sertifikaat*|*varmen*",
+        ],
+        gap=4,
+        contexts=INCIDENT,
+        description="sertifikaatti/varmenne vanheni ('vanhenee ensi kuussa' is no event)",
+    ),
+    signal(
+        L,
+        "domain_blocked",
+        "urgent",
+        phrases=[
+            "verkkotunnu*|*verkkotunnu*|domain*|*domain* =jäädytetty|=jäädytettiin|=suljettu|=suljettiin|=deaktivoitu|=deaktivoitiin|=poistettu|=estetty",
+        ],
+        gap=4,
+        contexts=INCIDENT,
+        description="verkkotunnus jäädytetty tai suljettu: sivusto ja sähköposti eivät toimi",
+    ),
+    signal(
+        L,
+        "storage_failure",
+        "urgent",
+        phrases=[
+            f"{SERVICES} =pysähtyi|=pysähtynyt|=pysähtyneet|=pysähtyneenä|=jäätyi|=jäätynyt|=jäätyneet|=jumittaa|=jumittavat|=jumittuu",
+            "tiedostojärjestelmä*|levy*|*levy|osio*|tietokanta* vain|pelkkä luku*|lukutila*",
+        ],
+        gap=3,
+        contexts=INCIDENT,
+        description="tietokanta pysähtyi, palvelut jumittavat, tiedostojärjestelmä vain luku -tilassa",
+    ),
+    signal(
+        L,
+        "disk_failure",
+        "high",
+        phrases=[
+            "levy*|*levy|kiintolevy*|ssd*|raid* =hajosi|=hajonnut|=rikki|vikatila*|=vioittunut|=kuoli|=kuollut|=degradoitunut"
+        ],
+        gap=3,
+        contexts=INCIDENT,
+        description="levy hajosi, RAID vikatilassa (kiireellinen, kun palvelut pysähtyvät)",
+    ),
+    signal(
+        L,
+        "account_abuse",
+        "urgent",
+        phrases=[
+            "roskapost*|*roskaposti*|spam*|*huijausviest*|*tietojenkalastel*|*kalasteluviest* =lähtee|=lähtevät|=lähetetään|=lähettää|=lähettänyt|=lähteneet|=lähetetty|=lähtenyt",
+            "=lähtee|=lähtevät|=lähetetään|=lähettää|=lähettänyt|=lähetetty roskapost*|*roskaposti*|spam*|*huijausviest*|*kalasteluviest*",
+            "salasan*|tunnu*|tunnukset|avain*|*avain|api-avain* =vuoti|=vuotanut|=vuotaneet|=varastettu|=varastettiin|=murrettu|=kaapattu",
+            "väärii* käsii*",
+            "joku|jokin|tuntematon|ulkopuolinen|hyökkääjä* =kirjautui|=kirjautunut|=vaihtoi|=vaihtanut|=muutti|=muuttanut",
+        ],
+        gap=4,
+        contexts=INCIDENT,
+        description="tililtä lähtee roskapostia, salasana vuotanut tai vääriin käsiin, joku kirjautui ja vaihtoi salasanat",
+    ),
+    signal(
+        L,
+        "mail_gone",
+        "urgent",
+        phrases=[
+            f"*laatikko*|*kansio*|{MAILS} =tyhjä|=poissa|=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=tyhjentynyt|=tyhjentyneet",
+            f"=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=poissa kaikki|{MAILS}",
+        ],
+        gap=4,
+        contexts=INCIDENT,
+        description="postilaatikko tyhjä, kaikki viestit ja kansiot kadonneet",
+    ),
+    signal(
+        L,
+        "mail_bounce",
+        "urgent",
+        phrases=[
+            f"kaikki|jokainen {MAILS} =palautuvat|=palautuu|=palaavat|=palautuneet|perillemenemät*|=hylätään|=hylätty|=hylättiin"
+        ],
+        gap=3,
+        contexts=STATE,
+        description="kaikki viestit palautuvat lähettäjälle",
+    ),
+    signal(L, "bounce", "high", terms=["perillemenemät*"], description="viesti ei mennyt perille"),
     signal(
         L,
         "slow_errors",
@@ -190,7 +297,12 @@ RULES: list[RuleDict] = [
             "kaikki toimia|toimii",
             "=korjattu|=korjaantui|=korjaantunut|=ratkaistu|=ratkesi|=palautui|=palautunut",
             "on ohi",
+            "palasi|palautui|korjaantui|toipui itsestään|itsekseen",
+            "=toiminut siitä|sen",
             "koko ajan|päivän",
+            "=korjattiin|=palautettiin|=palautettu|=korjaantuivat|=palautuivat",
+            "ennen aamua|maanantaita|työpäivän|aamua",
+            "kukaan|ketään ei|eikä huomannut|huomaa|huomata",
         ],
         gap=1,
     ),
@@ -198,13 +310,27 @@ RULES: list[RuleDict] = [
         L,
         "past",
         terms=["eilen", "eili*", "toissapäivänä", "viikonlopun", "viikonloppuna"],
-        phrases=["viime viik*|kuu*|yö*|vuo*|viikonlop*|kvartaal*|vuosineljännek*|perjantai*|maanantai*"],
+        phrases=[
+            "viime viik*|kuu*|yö*|vuo*|viikonlop*|kvartaal*|vuosineljännek*|maanantai*|tiistai*|keskiviikko*|torstai*|perjantai*|lauantai*|sunnuntai*"
+        ],
         gap=0,
     ),
     cue(
         L,
         "ongoing",
-        terms=["edelleen", "yhä", "vieläkin", "lähtien", "asti", "jatku*", "parhaillaan"],
+        terms=[
+            "edelleen*",
+            "yhä",
+            "vieläkin",
+            "vieläkään",
+            "taas",
+            "jälleen",
+            "uudelleen",
+            "lähtien",
+            "asti",
+            "jatku*",
+            "parhaillaan",
+        ],
         phrases=["tällä hetkellä"],
         gap=0,
     ),
@@ -293,6 +419,55 @@ RULES: list[RuleDict] = [
         ],
         description="a single feature or a non-production system: a failure there is high, not urgent",
     ),
+    cue(
+        L,
+        "claim",
+        terms=["hyvity*", "selvity*", "korvau*", "alennu*", "juurisy*", "raportti*", "kompensaatio*"],
+        phrases=["lasku* korjau*|korja*|oikaisu*"],
+        gap=1,
+        description="selvitys syystä, hyvitys, laskun korjaus",
+    ),
+    cue(
+        L,
+        "withdrawn",
+        phrases=[
+            "tiket*|tiketti*|tapau*|pyyntö*|ilmoitu* sulkea|=suljettu|=suljetaan|=sulkekaa",
+            "sulkea|=sulkekaa tiket*|tiketti*|tapau*|pyyntö*|ilmoitu*",
+            "vika|ongelma|syy|virhe =oli|=olikin meidän|oma*|meillä|meidän",
+            "väärä hälytys",
+            "unohtakaa|ohittakaa|=ohittakaa edellinen|aiempi viesti*|tiket*|ilmoitu*",
+            "nyt|nyttemmin|jo kaikki toimia|toimii|=toimivat taas|jälleen|normaalisti",
+        ],
+        gap=3,
+        description="väärä hälytys, vika olikin omassa laitteessa, tiketin voi sulkea",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_subscription",
+        terms=[
+            "katkotiedot*",
+            "*katkotiedot*",
+            "katkoilmoitu*",
+            "häiriötiedot*",
+            "katkoviest*",
+            "katkotied*",
+        ],
+        phrases=[
+            "tiedote|tiedotteet|tiedottei*|ilmoitukset|ilmoitukse*|jakelulista* katko*|katkoksista|häiriö*"
+        ],
+        gap=1,
+        description="'katkotiedotteet': a subscription to outage notices, not an event",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_spam_folder",
+        terms=["roskapostiin", "roskapostikansio*", "roskapostisuodat*", "roskapostilaatikko*"],
+        phrases=["meille|minulle =lähetetään|=lähettää|=lähettävät|=tulee"],
+        gap=0,
+        description="'menee roskapostiin', 'roskapostisuodatin': incoming spam",
+    ),
     cue(L, "clause", terms=["ja", "tai", "sekä"]),
     cue(L, "contrast", terms=["mutta", "kuitenkin", "vaikka"]),
     cue(
@@ -300,5 +475,23 @@ RULES: list[RuleDict] = [
         "mask",
         terms=["huoltokatko*", "katkoviiva*"],
         description="planned maintenance breaks are announced, not outages",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_planned",
+        phrases=["suunnitel*|suunniteltu|suunnitellun|ennalta|ilmoitettu *katko*|katko*|*katkos*"],
+        gap=1,
+        description="'suunniteltu käyttökatko': planned downtime is announced work, not an outage",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_decommissioned",
+        phrases=[
+            "ottaa|otettu|otettiin|otimme|otamme|poistaa|poistettu|poistettiin pois|poissa käytöstä|käyttö"
+        ],
+        gap=2,
+        description="'otimme palvelimen pois käytöstä': taken out of use on purpose, no outage",
     ),
 ]
