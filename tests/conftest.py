@@ -58,7 +58,21 @@ def _fresh_postgres(base_url: str) -> tuple[str, str]:
     return url.set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False), name
 
 
+_TO_DROP: list[tuple[str, str]] = []
+
+
 def _drop_postgres(base_url: str, name: str) -> None:
+    """Drop a test database when the session ends: DROP DATABASE makes the server checkpoint (fsync every
+    file dirtied since the last one), which on a busy disk has taken minutes — longer than a test may."""
+    _TO_DROP.append((base_url, name))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    while _TO_DROP:
+        _drop_now(*_TO_DROP.pop())
+
+
+def _drop_now(base_url: str, name: str) -> None:
     admin = create_engine(
         make_url(base_url).set(database="postgres", drivername="postgresql+psycopg"),
         isolation_level="AUTOCOMMIT",

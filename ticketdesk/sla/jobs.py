@@ -91,15 +91,7 @@ def send_due_time_update(session: Session, ticket: Ticket, *, now: datetime) -> 
     )
     current = DueSnapshot.of(ticket)
     if told_event is None or not told_event.after:
-        record(
-            session,
-            ticket,
-            SYSTEM,
-            "sla.notified",
-            now=now,
-            after=current.to_dict(),
-            detail=describe_due(current),
-        )
+        _record_notified(session, ticket, current, now=now)
         return False
     told = DueSnapshot.from_dict(told_event.after)
     last_change = session.scalar(
@@ -117,31 +109,36 @@ def send_due_time_update(session: Session, ticket: Ticket, *, now: datetime) -> 
         .limit(1)
     )
     if status_mail:  # the status mail sent with the change already carried the new due times
-        record(
-            session,
-            ticket,
-            SYSTEM,
-            "sla.notified",
-            now=now,
-            after=current.to_dict(),
-            detail=describe_due(current) + " (in the status mail)",
-        )
+        _record_notified(session, ticket, current, now=now, note=" (in the status mail)")
         return False
     threshold = timedelta(minutes=escalation_settings(session).notify_threshold_minutes)
     if told.priority == current.priority and current.moved(told) <= threshold:
         return False
     _mail_update(session, ticket, told, current, now=now)
+    _record_notified(session, ticket, current, now=now, told=told)
+    return True
+
+
+def _record_notified(
+    session: Session,
+    ticket: Ticket,
+    current: DueSnapshot,
+    *,
+    now: datetime,
+    told: DueSnapshot | None = None,
+    note: str = "",
+) -> None:
+    """The client now knows ``current`` (the next change is compared with it)."""
     record(
         session,
         ticket,
         SYSTEM,
         "sla.notified",
         now=now,
-        before=told.to_dict(),
+        before=told.to_dict() if told else None,
         after=current.to_dict(),
-        detail=describe_due(current),
+        detail=describe_due(current) + note,
     )
-    return True
 
 
 def _mail_update(
