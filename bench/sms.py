@@ -14,9 +14,11 @@ For SQLite and PostgreSQL (each a fresh database created here and removed afterw
    reports -> reports/s for each way.
 
 The headline figure is one report per request into ONE web process, served as in production (README
-"Running in production": gunicorn, one ``gthread`` worker with 100 threads); concurrent requests of
-that process share a transaction (``ticketdesk.sms.groupcommit``). ``--two-processes`` also posts a
-quarter of the SMS one per request to two such processes (``-w 2``), printed on a line of its own.
+"Running in production": gunicorn, one ``gthread`` worker with 100 threads); the webhook is served in
+front of Flask's request handling (``ticketdesk.api.sms_fastpath``) and concurrent requests of that
+process share a transaction (``ticketdesk.sms.groupcommit``). ``--two-processes`` also posts a quarter
+of the SMS one per request to two such processes (``-w 2``), printed on a line of its own (on SQLite
+the two processes take turns at the write lock; it does not beat one process on two cores).
 
 The client stands in for a remote gateway: a lean ``http.client`` loop per connection, signatures
 computed before the clock starts (a gateway signs on its own machine), so that it takes as little as

@@ -93,11 +93,13 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
     app.extensions["ticketdesk.ports"] = ports or default_ports(settings)
 
     from ticketdesk import models  # noqa: F401  (complete metadata)
+    from ticketdesk.api import sms_fastpath
     from ticketdesk.blueprints import register_blueprints
     from ticketdesk.errors import register_error_handlers
 
     register_blueprints(app)
     register_error_handlers(app)
+    sms_fastpath.install(app)  # delivery reports skip Flask's request machinery
     return app
 
 

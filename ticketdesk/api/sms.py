@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticketdesk.admin.store import app_settings
@@ -395,11 +395,11 @@ def _signed_json() -> Any:
         raise ValidationFailed("the body is not JSON", code="malformed_json") from None
 
 
-def _group_commit() -> GroupCommit:
+def group_commit(app: Flask) -> GroupCommit:
     """This process's applier of delivery reports (see ``ticketdesk.sms.groupcommit``)."""
-    applier = current_app.extensions.get(GROUP_COMMIT)
+    applier = app.extensions.get(GROUP_COMMIT)
     if applier is None:
-        applier = current_app.extensions.setdefault(GROUP_COMMIT, GroupCommit())
+        applier = app.extensions.setdefault(GROUP_COMMIT, GroupCommit())
     return applier
 
 
@@ -412,7 +412,7 @@ def sms_status() -> Any:
         reports = [webhooks.parse_generic(item) for item in (data if batch else [data])]
     except webhooks.BadReport as err:
         raise UnprocessableReport(str(err)) from None
-    outcomes = _group_commit().receive(db.session, reports, clock=utcnow)
+    outcomes = group_commit(current_app).receive(db.session, reports, clock=utcnow)
     status = 200 if all(o.matched for o in outcomes) else 202
     if batch:
         return jsonify({"items": [o.to_dict() for o in outcomes]}), status
@@ -463,7 +463,7 @@ def sms_twilio_status() -> Any:
     report = webhooks.GatewayReport(
         parsed.gateway_id, parsed.status, None, parsed.error, gateway_status=parsed.twilio_status or None
     )
-    outcome = _group_commit().receive(db.session, [report], clock=utcnow)[0]
+    outcome = group_commit(current_app).receive(db.session, [report], clock=utcnow)[0]
     return jsonify(outcome.to_dict()), 200 if outcome.matched else 202
 
 

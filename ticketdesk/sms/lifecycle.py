@@ -6,9 +6,10 @@ row is appended (the history is never rewritten), the notification keeps the sta
 latest attempt, and ``sms.status`` is published to the staff rooms after commit. Entering
 ``queued`` wakes the sender with a ``sms.send`` job written in the same transaction.
 
-Batches (the worker, a JSON array of reports) pass ``sync=False`` and bring the notifications up
-to date once with ``sync_attempts``; what a batch read once (settings, whether an attempt is
-its notification's latest, what its events need) is kept for the length of the transaction.
+Batches (the worker) pass ``sync=False`` and bring the notifications up to date once with
+``sync_attempts``; what a batch read once (settings, what its events need) is kept for the length
+of the transaction. Batches of delivery reports (``webhooks.receive_many``) apply the same rules
+(``enter``, ``history_values``, ``publish_event``) to plain rows and write them in a few statements.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.util import identity_key
 
@@ -88,18 +89,46 @@ def record(
 ) -> SmsReport:
     """Append one row to the attempt's history (reports are never updated or deleted)."""
     row = SmsReport(
-        attempt_id=attempt.id,
-        status=status,
-        gateway_status=gateway_status,
-        at=at or now,
-        detail=detail[:2000],
-        source=source,
-        applied=applied,
-        dedupe_key=dedupe_key,
-        received_at=now,
+        **history_values(
+            attempt.id,
+            status,
+            now=now,
+            at=at,
+            detail=detail,
+            source=source,
+            applied=applied,
+            gateway_status=gateway_status,
+            dedupe_key=dedupe_key,
+        )
     )
     session.add(row)
     return row
+
+
+def history_values(
+    attempt_id: int,
+    status: str,
+    *,
+    now: datetime,
+    at: datetime | None,
+    detail: str,
+    source: str,
+    applied: bool,
+    gateway_status: str | None,
+    dedupe_key: str | None,
+) -> dict[str, Any]:
+    """The columns of one history row (``record`` adds it to the session; batches INSERT many at once)."""
+    return {
+        "attempt_id": attempt_id,
+        "status": status,
+        "gateway_status": gateway_status,
+        "at": at or now,
+        "detail": detail[:2000],
+        "source": source,
+        "applied": applied,
+        "dedupe_key": dedupe_key,
+        "received_at": now,
+    }
 
 
 def transition(
@@ -139,17 +168,7 @@ def move(
     ``sync=False`` leaves the notification's status to a later ``sync_notifications`` (batches).
     """
     previous = attempt.status
-    attempt.status, attempt.updated_at = new_state, now
-    if new_state in states.FINAL_STATES:
-        attempt.final_at = at or now
-    if new_state not in (states.AWAITING_APPROVAL, states.PAUSED, states.SCHEDULED):
-        attempt.hold_reason = None
-    if new_state == states.SUBMITTED and attempt.report_deadline is None:
-        attempt.report_deadline = (attempt.submitted_at or now) + report_deadline(session)
-    if new_state == states.NO_COVERAGE:
-        attempt.report_deadline = (at or now) + NO_COVERAGE_PATIENCE
-    if new_state == states.FAILED and detail:
-        attempt.error = detail[:1000]
+    enter(session, attempt, new_state, now=now, at=at, detail=detail)
     row = record(
         session,
         attempt,
@@ -167,18 +186,30 @@ def move(
     return row
 
 
+def enter(
+    session: Session, attempt: Any, new_state: str, *, now: datetime, at: datetime | None, detail: str
+) -> None:
+    """What entering ``new_state`` sets on the attempt: a mapped ``SmsAttempt`` (``move``) or any object
+    with its column names (batches of reports, written with one UPDATE)."""
+    attempt.status, attempt.updated_at = new_state, now
+    if new_state in states.FINAL_STATES:
+        attempt.final_at = at or now
+    if new_state not in (states.AWAITING_APPROVAL, states.PAUSED, states.SCHEDULED):
+        attempt.hold_reason = None
+    if new_state == states.SUBMITTED and attempt.report_deadline is None:
+        attempt.report_deadline = (attempt.submitted_at or now) + report_deadline(session)
+    if new_state == states.NO_COVERAGE:
+        attempt.report_deadline = (at or now) + NO_COVERAGE_PATIENCE
+    if new_state == states.FAILED and detail:
+        attempt.error = detail[:1000]
+
+
 _LATEST = (
     select(SmsAttempt.status)
     .where(SmsAttempt.notification_id == SmsNotification.id)
     .order_by(SmsAttempt.id.desc())
     .limit(1)
     .scalar_subquery()
-)
-_SET_STATUS = (
-    update(SmsNotification)
-    .where(SmsNotification.id == bindparam("nid"))
-    .values(status=bindparam("status"), updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
 _ROOMS_MANY = select(SmsNotification.id, SmsNotification.kind, Ticket.number).outerjoin(
     Ticket, Ticket.id == SmsNotification.ticket_id
@@ -201,45 +232,14 @@ def sync_notifications(session: Session, notification_ids: list[int], *, now: da
 
 
 def sync_attempts(session: Session, attempts: list[SmsAttempt], *, now: datetime) -> None:
-    """Bring the notifications of these (just moved) attempts up to date, with as few statements as
-    possible: what ``remember`` noted as latest is written directly, the rest via ``sync_notifications``."""
-    latest = tx_cache(session).get("latest", {})
-    by_status: dict[str, set[int]] = {}
-    unknown: set[int] = set()
-    for attempt in attempts:
-        flag = latest.get(attempt.id)
-        if flag is None:
-            unknown.add(attempt.notification_id)
-        elif flag:
-            by_status.setdefault(attempt.status, set()).add(attempt.notification_id)
-    for status, nids in by_status.items():
-        if len(nids) == 1:
-            session.execute(_SET_STATUS, {"nid": next(iter(nids)), "status": status, "now": now})
-        else:
-            session.execute(
-                update(SmsNotification)
-                .where(SmsNotification.id.in_(sorted(nids)))
-                .values(status=status, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        for nid in nids:
-            _expire_notification(session, nid)
-    if unknown:
-        sync_notifications(session, sorted(unknown), now=now)
+    """Bring the notifications of these (just moved) attempts up to date, in one statement."""
+    sync_notifications(session, [a.notification_id for a in attempts], now=now)
 
 
 def _expire_notification(session: Session, notification_id: int) -> None:
     loaded = session.identity_map.get(identity_key(SmsNotification, notification_id))
     if loaded is not None:
         session.expire(loaded, ["status", "updated_at"])
-
-
-def remember(session: Session, attempt: SmsAttempt, *, latest: bool, rooms: tuple[Any, ...]) -> None:
-    """Note, for this transaction, whether ``attempt`` is its notification's latest and its rooms
-    (read together with the attempt, so the transitions that follow need no further reads)."""
-    cache = tx_cache(session)
-    cache.setdefault("latest", {})[attempt.id] = latest
-    cache.setdefault("rooms", {})[attempt.notification_id] = rooms
 
 
 def prefetch_rooms(session: Session, notification_ids: list[int]) -> None:
@@ -258,6 +258,21 @@ def publish_status(
     if attempt.notification_id not in cache:
         prefetch_rooms(session, [attempt.notification_id])
     kind, number = cache[attempt.notification_id]
+    publish_event(session, attempt, previous=previous, now=now, detail=detail, kind=kind, number=number)
+
+
+def publish_event(
+    session: Session,
+    attempt: Any,
+    *,
+    previous: str | None,
+    now: datetime,
+    detail: str,
+    kind: str,
+    number: int | None,
+) -> None:
+    """``sms.status`` for the attempt's new state, to staff after commit (``kind`` and ``number`` are its
+    notification's kind and ticket number)."""
     data = {
         "id": attempt.id,
         "notification_id": attempt.notification_id,

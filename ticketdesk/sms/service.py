@@ -36,7 +36,7 @@ from ticketdesk.admin.store import get_value
 from ticketdesk.contacts.models import Contact, Organization
 from ticketdesk.phone.numbers import is_mobile, normalize, region_of
 from ticketdesk.sms import policy, states, texts
-from ticketdesk.sms.lifecycle import move, publish_status, record, setting, transition, tx_cache, wake_sender
+from ticketdesk.sms.lifecycle import move, publish_status, record, setting, transition, wake_sender
 from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsStop
 from ticketdesk.sms.text import segments
 from ticketdesk.tickets.models import Message, Ticket
@@ -197,7 +197,6 @@ def new_attempt(
         attempt.final_at = now
     session.add(attempt)
     session.flush()
-    tx_cache(session).pop("latest", None)  # an older attempt of this notification is no longer the latest
     note = start.note if not resend_of else f"resend of attempt {resend_of.id}" + (f" by {by}" if by else "")
     if resend_of and start.note != "queued":
         note += f"; {start.note}"

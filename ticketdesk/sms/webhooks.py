@@ -18,13 +18,15 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ticketdesk.jobs.queue import enqueue
 from ticketdesk.phone.numbers import normalize
+from ticketdesk.ports.clock import utcnow
 from ticketdesk.sms import control, states
-from ticketdesk.sms.lifecycle import move, record, remember, sync_attempts
+from ticketdesk.sms.lifecycle import enter, history_values, move, publish_event, record
 from ticketdesk.sms.models import SmsAttempt, SmsNotification, SmsReport
 from ticketdesk.tickets.models import Ticket
 
@@ -127,41 +129,77 @@ def dedupe_key(attempt_id: int, report: GatewayReport) -> str:
     return "gw:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-_LATER = aliased(SmsAttempt)
-# Built once: composing this query costs more than running it.
+_ATTEMPTS = SmsAttempt.__table__
+_REPORTS = SmsReport.__table__
+_NOTIFICATIONS = SmsNotification.__table__
+_TICKETS = Ticket.__table__
+_LATER = _ATTEMPTS.alias("later")
+# Built once, in SQLAlchemy Core: a batch of reports is a few statements, not a unit of work.
 _FIND = (
     select(
-        SmsAttempt,
-        ~exists().where(_LATER.notification_id == SmsAttempt.notification_id, _LATER.id > SmsAttempt.id),
-        SmsNotification.kind,
-        Ticket.number,
+        _ATTEMPTS.c.id,
+        _ATTEMPTS.c.notification_id,
+        _ATTEMPTS.c.gateway_id,
+        _ATTEMPTS.c.status,
+        _ATTEMPTS.c.submitted_at,
+        _ATTEMPTS.c.final_at,
+        _ATTEMPTS.c.report_deadline,
+        _ATTEMPTS.c.hold_reason,
+        _ATTEMPTS.c.error,
+        _ATTEMPTS.c.operator,
+        ~exists().where(
+            _LATER.c.notification_id == _ATTEMPTS.c.notification_id, _LATER.c.id > _ATTEMPTS.c.id
+        ),
+        _NOTIFICATIONS.c.kind,
+        _TICKETS.c.number,
     )
-    .join(SmsNotification, SmsNotification.id == SmsAttempt.notification_id)
-    .outerjoin(Ticket, Ticket.id == SmsNotification.ticket_id)
-    .where(SmsAttempt.gateway_id.in_(bindparam("gateway_ids", expanding=True)))
-    .order_by(SmsAttempt.id)
-    .options(lazyload(SmsAttempt.notification))
-    .with_for_update(of=SmsAttempt)
+    .join(_NOTIFICATIONS, _NOTIFICATIONS.c.id == _ATTEMPTS.c.notification_id)
+    .outerjoin(_TICKETS, _TICKETS.c.id == _NOTIFICATIONS.c.ticket_id)
+    .where(_ATTEMPTS.c.gateway_id.in_(bindparam("gateway_ids", expanding=True)))
+    .order_by(_ATTEMPTS.c.id)
+    .with_for_update(of=_ATTEMPTS)
 )
-_SEEN = select(SmsReport.dedupe_key).where(SmsReport.dedupe_key.in_(bindparam("keys", expanding=True)))
+_SEEN = select(_REPORTS.c.dedupe_key).where(_REPORTS.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+_INSERT_HISTORY = insert(_REPORTS)
+_CHANGING = ("status", "updated_at", "final_at", "report_deadline", "hold_reason", "error", "operator")
+_UPDATE_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .values({name: bindparam(f"new_{name}") for name in _CHANGING})
+)
+_UPDATE_NOTIFICATION = (
+    update(_NOTIFICATIONS)
+    .where(_NOTIFICATIONS.c.id == bindparam("notification_id"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("new_updated_at"))
+)
 
 
-def find_attempts(session: Session, gateway_ids: list[str]) -> dict[str, SmsAttempt]:
-    """The attempts with these gateway ids, locked for the update (the newest if an id was reused).
+@dataclass(eq=False)
+class _Attempt:
+    """An attempt as a batch of reports reads and changes it (the columns ``lifecycle.enter`` sets)."""
 
-    The same query remembers, for this transaction, whether each is its notification's latest
-    attempt and which Socket.IO rooms it belongs to, so applying a report costs no further reads.
-    """
-    rows = session.execute(_FIND, {"gateway_ids": sorted(set(gateway_ids))}).all()
-    found: dict[str, SmsAttempt] = {}
-    for attempt, latest, kind, number in rows:
-        found[attempt.gateway_id or ""] = attempt
-        remember(session, attempt, latest=bool(latest), rooms=(kind, number))
-    return found
+    id: int
+    notification_id: int
+    gateway_id: str
+    status: str
+    submitted_at: datetime | None
+    final_at: datetime | None
+    report_deadline: datetime | None
+    hold_reason: str | None
+    error: str | None
+    operator: str | None
+    latest: bool  # its notification's latest attempt (whose state the notification shows)
+    kind: str
+    number: int | None
+    updated_at: datetime | None = None  # set when changed
+    moved: bool = False
 
 
-def find_attempt(session: Session, gateway_id: str) -> SmsAttempt | None:
-    return find_attempts(session, [gateway_id]).get(gateway_id)
+def find_attempts(session: Session, gateway_ids: list[str]) -> dict[str, _Attempt]:
+    """The attempts with these gateway ids, locked for the update (the newest if an id was reused),
+    with whether each is its notification's latest and what its events need."""
+    rows = session.connection().execute(_FIND, {"gateway_ids": sorted(set(gateway_ids))}).all()
+    return {row[2] or "": _Attempt(*row[:10], bool(row[10]), *row[11:]) for row in rows}
 
 
 def receive_many(
@@ -174,13 +212,19 @@ def receive_many(
 ) -> list[ReportOutcome]:
     """Apply reports (in the order given) to the attempts they name, in the caller's transaction.
 
-    A report whose gateway id is unknown is kept as a ``sms.report_unmatched`` job (``defer``).
+    A report whose gateway id is unknown is kept as a ``sms.report_unmatched`` job (``defer``). The
+    rules are those of ``apply`` (one report to a loaded attempt); the writes are a few statements for
+    the whole batch: one SELECT of the attempts, one of the reports already stored, one INSERT of the
+    history rows, one UPDATE (executemany) of the attempts that changed and one of their notifications.
     """
+    session.flush()  # what the caller changed in this session is in the database before we read
     attempts = find_attempts(session, [r.gateway_id for r in reports])
     keys = {id(r): dedupe_key(attempts[r.gateway_id].id, r) for r in reports if r.gateway_id in attempts}
-    seen = set(session.scalars(_SEEN, {"keys": sorted(set(keys.values()))})) if keys else set()
+    connection = session.connection()
+    seen = set(connection.scalars(_SEEN, {"keys": sorted(set(keys.values()))})) if keys else set()
     outcomes: list[ReportOutcome] = []
-    moved: list[SmsAttempt] = []
+    history: list[dict[str, Any]] = []
+    changed: dict[int, _Attempt] = {}
     for report in reports:
         attempt = attempts.get(report.gateway_id)
         if attempt is None:
@@ -205,11 +249,80 @@ def receive_many(
             )
             continue
         seen.add(key)
-        outcomes.append(_apply(session, attempt, report, key, now=now, source=source, sync=False))
-        if outcomes[-1].applied:
-            moved.append(attempt)
-    sync_attempts(session, moved, now=now)
+        outcome, row = _outcome(session, attempt, report, key, now=now, source=source)
+        outcomes.append(outcome)
+        history.append(row)
+        if attempt.updated_at is not None:
+            changed[attempt.id] = attempt
+    if history:
+        connection.execute(_INSERT_HISTORY, history)
+    if changed:
+        _write(session, list(changed.values()), now=now)
     return outcomes
+
+
+def _outcome(
+    session: Session, attempt: _Attempt, report: GatewayReport, key: str, *, now: datetime, source: str
+) -> tuple[ReportOutcome, dict[str, Any]]:
+    """``_apply`` for an attempt of a batch: the outcome and the history row to insert; the attempt's
+    new columns are kept on it for ``_write``, its event is published after commit."""
+    outcome, status, detail, gateway_word = _decide(attempt.status, report)
+    if report.operator and report.operator != attempt.operator:
+        attempt.operator = report.operator
+        attempt.updated_at = attempt.updated_at or utcnow()  # as the column's onupdate would
+    if outcome.changed:
+        previous = attempt.status
+        enter(session, attempt, outcome.new_state, now=now, at=report.at, detail=detail)
+        attempt.moved = True
+        publish_event(
+            session,
+            attempt,
+            previous=previous,
+            now=now,
+            detail=detail,
+            kind=attempt.kind,
+            number=attempt.number,
+        )
+    row = history_values(
+        attempt.id,
+        status,
+        now=now,
+        at=report.at,
+        detail=detail,
+        source=source,
+        applied=outcome.changed,
+        gateway_status=gateway_word,
+        dedupe_key=key,
+    )
+    return ReportOutcome(True, attempt.id, attempt.status, applied=outcome.changed, note=outcome.note), row
+
+
+def _write(session: Session, attempts: list[_Attempt], *, now: datetime) -> None:
+    """One UPDATE (executemany) of the changed attempts, one of the notifications whose latest attempt
+    moved (they show its state); what the session had loaded of them is expired."""
+    attempts.sort(key=lambda a: a.id)
+    connection = session.connection()
+    connection.execute(
+        _UPDATE_ATTEMPT,
+        [{"attempt_id": a.id, **{f"new_{name}": getattr(a, name) for name in _CHANGING}} for a in attempts],
+    )
+    notifications = {a.notification_id: a.status for a in attempts if a.moved and a.latest}
+    if notifications:
+        connection.execute(
+            _UPDATE_NOTIFICATION,
+            [
+                {"notification_id": nid, "new_status": status, "new_updated_at": now}
+                for nid, status in sorted(notifications.items())
+            ],
+        )
+    if session.identity_map:
+        for attempt in attempts:
+            for loaded in (
+                session.identity_map.get(identity_key(SmsAttempt, attempt.id)),
+                session.identity_map.get(identity_key(SmsNotification, attempt.notification_id)),
+            ):
+                if loaded is not None:
+                    session.expire(loaded)
 
 
 def receive(
@@ -239,14 +352,10 @@ def _apply(
     *,
     now: datetime,
     source: str,
-    sync: bool = True,
 ) -> ReportOutcome:
-    outcome = states.apply_report(attempt.status, report.status)
-    target, translation = states.REPORT_TARGET[report.status]
-    detail = "; ".join(p for p in (translation, report.error) if p)
+    outcome, status, detail, gateway_word = _decide(attempt.status, report)
     if report.operator:
         attempt.operator = report.operator
-    gateway_word = report.gateway_status or (report.status if report.status != target else None)
     if outcome.changed:
         move(
             session,
@@ -258,22 +367,33 @@ def _apply(
             source=source,
             gateway_status=gateway_word,
             dedupe_key=key,
-            sync=sync,
         )
     else:
         record(
             session,
             attempt,
-            target,
+            status,
             now=now,
             at=report.at,
-            detail="; ".join(p for p in (detail, outcome.note) if p),
+            detail=detail,
             source=source,
             applied=False,
             gateway_status=gateway_word,
             dedupe_key=key,
         )
     return ReportOutcome(True, attempt.id, attempt.status, applied=outcome.changed, note=outcome.note)
+
+
+def _decide(current: str, report: GatewayReport) -> tuple[states.Outcome, str, str, str | None]:
+    """What ``report`` does to an attempt in state ``current``: the outcome, the status and detail of its
+    history row, and the gateway's own word for the history when it differs from ours."""
+    outcome = states.apply_report(current, report.status)
+    target, translation = states.REPORT_TARGET[report.status]
+    detail = "; ".join(p for p in (translation, report.error) if p)
+    gateway_word = report.gateway_status or (report.status if report.status != target else None)
+    if outcome.changed:
+        return outcome, outcome.new_state, detail, gateway_word
+    return outcome, target, "; ".join(p for p in (detail, outcome.note) if p), gateway_word
 
 
 # --- inbound SMS -----------------------------------------------------------------------------------
