@@ -1,8 +1,9 @@
 """make bench-intake: N realistic messages through the real intake pipeline (store → parse → match →
 decide → apply), on SQLite and on PostgreSQL; prints messages per second and peak memory.
 
-Mix: text+HTML bodies, 20% with an attachment, 30% replies to earlier tickets, 5% from strangers.
-Organisations trust our relay here, so the DNS checks (measured by bench/senderauth.py) are not timed.
+Mix: text+HTML bodies, 20% with an attachment, 30% replies (subject tag) to an earlier ticket of the
+sender's organisation, 5% from strangers. Organisations trust our relay here, so the DNS checks (measured
+by bench/senderauth.py) are not timed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import gc
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
@@ -43,14 +45,19 @@ def body(rng: random.Random, sentences: int) -> str:
     )
 
 
-def message(rng: random.Random, i: int, contacts: list[str], numbers: list[int]) -> bytes:
+REPLY_TAG = (
+    b"[TD#999999]"  # replaced when sent by the number of an earlier ticket of the sender's organisation
+)
+
+
+def message(rng: random.Random, i: int, contacts: list[str]) -> bytes:
     msg = EmailMessage()
     sender = rng.choice(contacts) if rng.random() > 0.05 else f"stranger{i}@nowhere.test"
     msg["From"] = sender
     msg["To"] = "support@support.test"
     subject = " ".join(rng.choice(WORDS) for _ in range(4)).capitalize()
-    if numbers and rng.random() < 0.3:
-        subject = f"Re: [TD#{rng.choice(numbers)}] {subject}"
+    if rng.random() < 0.3:
+        subject = f"Re: {REPLY_TAG.decode()} {subject}"
     msg["Subject"] = subject
     msg["Message-ID"] = f"<{uuid.uuid4().hex}@client.test>"
     text = body(rng, rng.randint(2, 6))
@@ -66,6 +73,11 @@ def message(rng: random.Random, i: int, contacts: list[str], numbers: list[int])
             filename=f"log-{i}.bin",
         )
     return msg.as_bytes()
+
+
+def organisation_of(raw: bytes) -> bytes:
+    found = re.search(rb"^From: .*@([^>\s]+)", raw, re.M)
+    return found.group(1) if found else b""
 
 
 def rss_mib() -> float:
@@ -104,19 +116,25 @@ def run(database_url: str, count: int, label: str) -> None:
                     )
             db.session.commit()
         rng = random.Random(42)
-        numbers: list[int] = []
-        batch = [message(rng, i, contacts, numbers) for i in range(200)]
+        batch = [message(rng, i, contacts) for i in range(200)]
+        tickets: dict[bytes, list[int]] = {}  # organisation domain → its latest ticket numbers
         gc.collect()
         marks = {}
+        dispositions: dict[str, int] = {}
         start = time.perf_counter()
         with app.app_context():
             for i in range(count):
                 raw = batch[i % len(batch)] if i >= len(batch) else batch[i]
                 if i >= len(batch):  # fresh Message-IDs so nothing is a duplicate
                     raw = raw.replace(b"@client.test>", f".{i}@client.test>".encode(), 1)
+                domain = organisation_of(raw)
+                if REPLY_TAG in raw and tickets.get(domain):  # else: a reply to an unknown earlier ticket
+                    raw = raw.replace(REPLY_TAG, f"[TD#{rng.choice(tickets[domain])}]".encode(), 1)
                 outcome = receive(app, raw, Envelope(source="smtp", rcpt_to=("support@support.test",)))
-                if outcome.ticket_number and len(numbers) < 500:
-                    numbers.append(outcome.ticket_number)
+                if outcome.disposition == "ticket" and outcome.ticket_number:
+                    tickets.setdefault(domain, []).append(outcome.ticket_number)
+                    del tickets[domain][:-20]
+                dispositions[outcome.disposition] = dispositions.get(outcome.disposition, 0) + 1
                 if i + 1 in (1000, count):
                     marks[i + 1] = rss_mib()
         elapsed = time.perf_counter() - start
@@ -124,7 +142,8 @@ def run(database_url: str, count: int, label: str) -> None:
         print(
             f"{label:10} {count:6} messages  {count / elapsed:8.1f} msg/s  "
             + "  ".join(f"RSS after {k}: {v:.0f} MiB" for k, v in sorted(marks.items()))
-            + f"  (process peak {peak_rss:.0f} MiB)"
+            + f"  (process peak {peak_rss:.0f} MiB)  "
+            + ", ".join(f"{k} {v}" for k, v in sorted(dispositions.items()))
         )
         with app.app_context():
             db.engine.dispose()

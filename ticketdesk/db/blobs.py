@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ticketdesk.db.rows import insert_ignoring
 from ticketdesk.intake.models import Blob
 from ticketdesk.ports.clock import utcnow
 
@@ -16,11 +15,11 @@ from ticketdesk.ports.clock import utcnow
 def store_blob(session: Session, data: bytes) -> str:
     """Store ``data`` once (one INSERT … ON CONFLICT DO NOTHING); returns its SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Blob)
-        .values(sha256=digest, size=len(data), data=data, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["sha256"])
+    insert_ignoring(
+        session,
+        Blob.__table__,  # type: ignore[arg-type]
+        {"sha256": digest, "size": len(data), "data": data, "created_at": utcnow()},
+        conflict=("sha256",),
     )
     return digest
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ticketdesk.admin.store import app_settings, reopen_window
 from ticketdesk.db.blobs import store_blob
+from ticketdesk.db.rows import insert_loaded
 from ticketdesk.intake.match import Match
 from ticketdesk.intake.models import AutoReplyLog, RawMessage
 from ticketdesk.intake.parse import ParsedMail
@@ -30,19 +31,24 @@ ANSWER_LIMITS = {
 }
 
 
+_ANSWERS_SENT = (
+    select(func.count())
+    .select_from(AutoReplyLog)
+    .where(
+        AutoReplyLog.address == bindparam("address"),
+        AutoReplyLog.kind == bindparam("kind"),
+        AutoReplyLog.sent_at > bindparam("since", type_=AutoReplyLog.sent_at.type),
+    )
+)
+
+
 def may_send_automatic(session: Session, address: str, kind: str, *, now: datetime) -> bool:
     """Per-address rate limit on automatic answers; records the answer when allowed."""
     limit, period = ANSWER_LIMITS.get(kind, (5, timedelta(hours=1)))
-    sent = session.scalar(
-        select(func.count())
-        .select_from(AutoReplyLog)
-        .where(
-            AutoReplyLog.address == address, AutoReplyLog.kind == kind, AutoReplyLog.sent_at > now - period
-        )
-    )
+    sent = session.scalar(_ANSWERS_SENT, {"address": address, "kind": kind, "since": now - period})
     if (sent or 0) >= limit:
         return False
-    session.add(AutoReplyLog(address=address, kind=kind, sent_at=now))
+    insert_loaded(session, AutoReplyLog(address=address, kind=kind, sent_at=now))
     return True
 
 
@@ -149,7 +155,7 @@ def append_reply(
     session: Session, raw: RawMessage, parsed: ParsedMail, match: Match, auth: dict | None, *, now: datetime
 ) -> Ticket:
     assert match.ticket is not None
-    ticket = service.get_for_update(session, match.ticket.number or 0)
+    ticket = service.lock(session, match.ticket)
     actor = (
         ActorRef.client(match.contact) if match.contact else ActorRef("client", None, match.from_addr or "")
     )
@@ -157,6 +163,10 @@ def append_reply(
         session, ticket, match.contact, message_data(parsed, raw, match, auth), now=now, actor=actor
     )
     store_attachments(session, msg, parsed)
+    if not new_cc(
+        parsed, None, match.from_addr
+    ):  # nobody else in To/Cc: the requester's address is not needed
+        return ticket
     requester = ticket.requester.primary_email if ticket.requester else None
     for address in new_cc(parsed, requester, match.from_addr):
         if all(c.email != address for c in ticket.cc):

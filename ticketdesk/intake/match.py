@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defaultload, lazyload
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from ticketdesk.contacts.models import Contact, ContactEmail, Organization
 from ticketdesk.intake.parse import ParsedMail
 from ticketdesk.intake.policy import Sender, Thread
 from ticketdesk.intake.threading_keys import find_ticket_number_in_subject, parse_plus_address, reference_ids
 from ticketdesk.outbound.models import OutboundMail
-from ticketdesk.tickets.models import Message, Ticket
+from ticketdesk.tickets.models import Message, Queue, Ticket
 
 
 @dataclass
@@ -27,21 +27,39 @@ class Match:
     via: str = ""  # how the ticket was found: references | plus_address | subject_tag
 
 
-# The contact with its organisation and addresses (what intake reads of it) in two statements; phones and
+# The contact with its organisation and addresses (what intake reads of it) in one statement; phones and
 # the organisation's services load only if something asks for them (they used to cost three statements
 # for every message).
 _CONTACTS = (
     select(ContactEmail.address, Contact)
     .join(Contact, Contact.id == ContactEmail.contact_id)
     .where(ContactEmail.address.in_(bindparam("addresses", expanding=True)))
-    .options(lazyload(Contact.phones), defaultload(Contact.organization).lazyload(Organization.services))
+    .options(
+        joinedload(Contact.emails),
+        lazyload(Contact.phones),
+        defaultload(Contact.organization).lazyload(Organization.services),
+    )
+)
+
+
+# A ticket with what intake reads of it (organisation, requester, queue in one joined SELECT, its CC list);
+# the rest (services, phones, the requester's addresses, queue addresses, agents) loads only if asked for.
+_TICKET = (
+    defaultload(Ticket.organization).lazyload(Organization.services),
+    defaultload(Ticket.requester).lazyload(Contact.phones),
+    defaultload(Ticket.requester).lazyload(Contact.emails),
+    defaultload(Ticket.requester).defaultload(Contact.organization).lazyload(Organization.services),
+    defaultload(Ticket.queue).lazyload(Queue.addresses),
+    lazyload(Ticket.claimed_by),
+    lazyload(Ticket.assignee),
 )
 
 
 def _contacts_by_address(session: Session, addresses: list[str]) -> dict[str, Contact]:
     if not addresses:
         return {}
-    return {address: contact for address, contact in session.execute(_CONTACTS, {"addresses": addresses})}
+    rows = session.execute(_CONTACTS, {"addresses": addresses}).unique()
+    return {address: contact for address, contact in rows}
 
 
 def identify_sender(session: Session, parsed: ParsedMail) -> tuple[str | None, str, Contact | None, Sender]:
@@ -76,14 +94,14 @@ def _ticket_by_references(session: Session, refs: list[str]) -> Ticket | None:
         found.setdefault(mid, ticket_id)
     for ref in refs:  # newest reference first
         if ref in found:
-            return session.get(Ticket, found[ref])
+            return session.get(Ticket, found[ref], options=_TICKET)
     return None
 
 
 def _ticket_by_number(session: Session, number: int | None) -> Ticket | None:
     if number is None:
         return None
-    return session.scalar(select(Ticket).where(Ticket.number == number))
+    return session.scalar(select(Ticket).where(Ticket.number == number).options(*_TICKET))
 
 
 def belongs(ticket: Ticket, address: str | None, contact: Contact | None) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ticketdesk.db.blobs import load_blob
+from ticketdesk.db.rows import update_loaded
 from ticketdesk.intake import apply
 from ticketdesk.intake.loops import auto_reply_reason
 from ticketdesk.intake.match import Match, match
@@ -170,12 +171,14 @@ def _run(
 ) -> Outcome:
     raw = session.get(RawMessage, raw_id)
     assert raw is not None
-    raw.disposition_detail = ""
+    if raw.disposition_detail:  # (assigning an unchanged value would still cost a flush)
+        raw.disposition_detail = ""
     if data is None:
         data = load_blob(session, raw.blob_sha256) or b""
     parsed = parse_message(data, max_attachment_bytes=settings.max_attachment_bytes)
-    raw.subject = (parsed.subject or "")[:500]
-    raw.from_addr = (parsed.from_addrs[0][1] if parsed.from_addrs else "")[:320]
+    # written with the outcome (one UPDATE of the row at COMMIT, not one more at the first query)
+    subject = (parsed.subject or "")[:500]
+    from_addr = (parsed.from_addrs[0][1] if parsed.from_addrs else "")[:320]
     recipients = [
         *raw.envelope_to,
         *parsed.delivered_to,
@@ -208,11 +211,24 @@ def _run(
         decision = Decision(
             PolicyOutcome.NEW_TICKET, reason="released by an admin: a new ticket after a closed one"
         )
+    if decision.outcome is PolicyOutcome.HOLD:  # the confirmation mail quotes them
+        raw.subject, raw.from_addr = subject, from_addr
     ticket = apply.carry_out(session, raw, parsed, m, decision, auth, now=now, may_answer=reason is None)
-    raw.status, raw.disposition, raw.auth, raw.error = "done", decision.disposition, auth, None
-    raw.disposition_detail = raw.disposition_detail or decision.reason
-    raw.ticket_id = ticket.id if ticket is not None else None
-    raw.processed_at = now
+    update_loaded(
+        session,
+        raw,
+        {
+            "subject": subject,
+            "from_addr": from_addr,
+            "status": "done",
+            "disposition": decision.disposition,
+            "auth": auth,
+            "error": None,
+            "disposition_detail": raw.disposition_detail or decision.reason,
+            "ticket_id": ticket.id if ticket is not None else None,
+            "processed_at": now,
+        },
+    )
     if confirmed and ticket is not None:
         from ticketdesk.tickets.history import ActorRef, record
 

@@ -11,12 +11,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ticketdesk.db.blobs import store_blob
+from ticketdesk.db.rows import insert_ignoring
 from ticketdesk.intake.models import RawMessage
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -62,41 +64,63 @@ def store_raw(
     """Store and COMMIT ``raw``; returns (row, is_new). A duplicate gets its own row marked ``duplicate``.
 
     ``claim``: the caller processes it right away (stored as ``processing`` with a lease, so the worker's
-    sweep takes over only if this process dies)."""
+    sweep takes over only if this process dies).
+
+    One INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id decides new or duplicate (also between
+    concurrent deliveries); the returned row is built from the values written, so nothing is read back."""
     message_id = message_id_of(raw)
     key = dedupe_key(raw, message_id)
     try:
-        existing = session.scalar(select(RawMessage).where(RawMessage.dedupe_key == key))
-        if existing is not None:
-            return _record_duplicate(session, raw, envelope, existing, message_id, now), False
-        row = RawMessage(
-            blob_sha256=store_blob(session, raw),
-            size=len(raw),
-            source=envelope.source,
-            envelope_from=envelope.mail_from,
-            envelope_to=list(envelope.rcpt_to),
-            queue_slug=envelope.queue_slug,
-            peer_ip=envelope.peer_ip,
-            helo=envelope.helo,
-            message_id_header=message_id,
-            dedupe_key=key,
-            status="processing" if claim else "pending",
-            processed_at=now if claim else None,
-            attempts=1 if claim else 0,
-            received_at=now,
+        values: dict[str, Any] = {
+            "blob_sha256": store_blob(session, raw),
+            "size": len(raw),
+            "source": envelope.source,
+            "envelope_from": envelope.mail_from,
+            "envelope_to": list(envelope.rcpt_to),
+            "queue_slug": envelope.queue_slug,
+            "peer_ip": envelope.peer_ip,
+            "helo": envelope.helo,
+            "message_id_header": message_id,
+            "dedupe_key": key,
+            "subject": "",
+            "from_addr": "",
+            "status": "processing" if claim else "pending",
+            "disposition": None,
+            "disposition_detail": "",
+            "error": None,
+            "attempts": 1 if claim else 0,
+            "auth": None,
+            "ticket_id": None,
+            "received_at": now,
+            "processed_at": now if claim else None,
+        }
+        new_id = insert_ignoring(
+            session,
+            RawMessage.__table__,  # type: ignore[arg-type]
+            values,
+            conflict=("dedupe_key",),
+            returning="id",
         )
-        session.add(row)
+        if new_id is None:
+            existing = session.scalar(select(RawMessage).where(RawMessage.dedupe_key == key))
+            if existing is None:
+                raise StoreFailed("could not store the message (constraint)")
+            return _record_duplicate(session, raw, envelope, existing, message_id, now), False
         session.commit()
-        return row, True
+        return _persistent(session, RawMessage(id=new_id, **values)), True
     except IntegrityError:
-        session.rollback()  # a concurrent delivery of the same message won the race
-        existing = session.scalar(select(RawMessage).where(RawMessage.dedupe_key == key))
-        if existing is None:
-            raise StoreFailed("could not store the message (constraint)") from None
-        return _record_duplicate(session, raw, envelope, existing, message_id, now), False
+        session.rollback()
+        raise StoreFailed("could not store the message (constraint)") from None
     except (OperationalError, OSError) as err:
         session.rollback()
         raise StoreFailed(f"could not store the message: {type(err).__name__}") from err
+
+
+def _persistent(session: Session, row: RawMessage) -> RawMessage:
+    """``row`` (every column set, as just committed) joins ``session`` as loaded, without a SELECT."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _record_duplicate(

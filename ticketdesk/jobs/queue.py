@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketdesk.db.rows import insert_loaded
 from ticketdesk.jobs.models import Job
 from ticketdesk.ports.clock import utcnow
 
@@ -33,5 +34,4 @@ def enqueue(
         dedupe_key=dedupe_key,
         max_attempts=max_attempts,
     )
-    session.add(job)
-    return job
+    return insert_loaded(session, job)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ticketdesk.admin.store import app_settings
 from ticketdesk.db.blobs import store_blob
+from ticketdesk.db.rows import insert_loaded
 from ticketdesk.jobs.queue import enqueue
 from ticketdesk.outbound import compose
 from ticketdesk.outbound.models import OutboundMail
@@ -131,8 +132,7 @@ def queue_mail(
         blob_sha256=store_blob(session, raw),
         created_at=now,
     )
-    session.add(mail)
-    session.flush()
+    insert_loaded(session, mail)  # its id goes into the job: written now rather than by a flush
     enqueue(session, "mail.send", {"id": mail.id}, run_at=now)
     return mail
 

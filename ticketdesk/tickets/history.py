@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ticketdesk.db.rows import insert_loaded
 from ticketdesk.tickets.models import Ticket, TicketEvent
 
 
@@ -57,5 +58,4 @@ def record(
         client_visible=client_visible,
         created_at=now,
     )
-    session.add(event)
-    return event
+    return insert_loaded(session, event)  # written now: no flush for an append-only row

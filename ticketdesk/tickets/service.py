@@ -10,21 +10,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketdesk.accounts.models import Agent
 from ticketdesk.admin.store import reopen_window
 from ticketdesk.contacts.models import Contact, Organization
+from ticketdesk.db.rows import insert_loaded
 from ticketdesk.errors import Conflict, NotFound, ValidationFailed
 from ticketdesk.realtime.publish import publish, ticket_rooms
-from ticketdesk.tickets import effects
+from ticketdesk.tickets import effects, search
 from ticketdesk.tickets.history import ActorRef, record
 from ticketdesk.tickets.models import NUMBER_OFFSET, PRIORITY_RANK, Message, Queue, Ticket, TicketCC
 from ticketdesk.tickets.serialize import agent_ref, iso, message_dict, ticket_summary
 from ticketdesk.tickets.states import Actor, Status, TicketState, client_reply_target, parse_status, plan
 
 PRIORITIES = tuple(PRIORITY_RANK)
+_SET_NUMBER = (
+    update(Ticket.__table__)  # type: ignore[arg-type]
+    .where(Ticket.__table__.c.id == bindparam("ticket_id"))
+    .values(number=bindparam("number"))
+)
 
 
 @dataclass
@@ -57,6 +64,16 @@ def get_for_update(session: Session, number: int) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number).with_for_update(of=Ticket))
     if ticket is None:
         raise NotFound(f"ticket {number} not found")
+    return ticket
+
+
+_COLUMNS = tuple(c.key for c in Ticket.__mapper__.column_attrs)
+
+
+def lock(session: Session, ticket: Ticket) -> Ticket:
+    """Lock the row of a ticket found earlier in this transaction and read its columns again (another
+    transaction may have changed it before the lock); one SELECT … FOR UPDATE, its relationships kept."""
+    session.refresh(ticket, attribute_names=_COLUMNS, with_for_update=True)
     return ticket
 
 
@@ -117,12 +134,16 @@ def create_ticket(
         previous_ticket_id=previous_ticket_id,
         legacy_reference=(legacy_reference or "")[:500] or None,
         cc=[],  # known to be empty: reading it later costs no query
+        claimed_by=None,
+        assignee=None,
     )
     # priority and due times go into the INSERT (not an UPDATE right after it)
     effects.before_created(session, ticket, message.text, now=now, manual_priority=priority)
-    session.add(ticket)
-    session.flush()
-    ticket.number = NUMBER_OFFSET + ticket.id
+    insert_loaded(session, ticket)  # written now, no flush; the number follows from the id
+    number = NUMBER_OFFSET + ticket.id
+    session.execute(_SET_NUMBER, {"ticket_id": ticket.id, "number": number})
+    set_committed_value(ticket, "number", number)
+    search.note_new_ticket(session, ticket.id)
     for address in cc or []:
         _add_cc_row(ticket, address, actor.label)
     first = _add_message(session, ticket, message, actor=actor, now=now)
@@ -171,8 +192,8 @@ def _add_message(
         author_contact_id=actor.id if actor.type == "client" else None,
         attachments=[],  # a new message has none yet: serialising it costs no query
     )
-    session.add(msg)
-    session.flush()
+    insert_loaded(session, msg)
+    search.note_new_message(session, msg)
     visible = data.direction != "note"
     publish(
         session,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.accounts.models import Agent, agent_queues
@@ -153,6 +153,13 @@ def is_online(agent: Agent, *, now: datetime, online_minutes: int) -> bool:
     return agent.last_seen_at is not None and now - agent.last_seen_at <= timedelta(minutes=online_minutes)
 
 
+_QUEUE_AGENTS = (
+    select(Agent)
+    .join(agent_queues, agent_queues.c.agent_id == Agent.id)
+    .where(agent_queues.c.queue_id == bindparam("queue_id"), Agent.active.is_(True))
+)
+
+
 def route(session: Session, ticket: Ticket, *, now: datetime) -> None:
     """Assign to the agent who knows this client, or the least loaded available one (queue setting).
 
@@ -162,11 +169,7 @@ def route(session: Session, ticket: Ticket, *, now: datetime) -> None:
     mode = ticket.queue.routing_mode or "affinity"
     if mode == "none":
         return
-    agents = session.scalars(
-        select(Agent)
-        .join(agent_queues, agent_queues.c.agent_id == Agent.id)
-        .where(agent_queues.c.queue_id == ticket.queue_id, Agent.active.is_(True))
-    ).all()
+    agents = session.scalars(_QUEUE_AGENTS, {"queue_id": ticket.queue_id}).all()
     if not agents:
         return
     ids = [a.id for a in agents]
