@@ -142,7 +142,7 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
             effect, cue = _judge(signal, sentence, None, not_urgent, message, -1)
             if effect == RAISE and signal.rule.level in ("urgent", "high"):
                 tokens = [sentence.tokens[i] for i in signal.indices]
-                effect, cue = _echo_body(signal, tokens, body_reasons, sentences)
+                effect, cue = _echo_body(signal, tokens, body_reasons, sentences, ruleset)
             reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
 
     raised = [lvl for r in reasons if (lvl := r.effective_level) is not None]
@@ -178,6 +178,16 @@ def _analyse(text: str, is_subject: bool, ruleset: RuleSet, languages: Sequence[
             f
             for f in sentence.cues["future"]
             if not any(abs(n.start - f.end) <= 1 or abs(f.start - n.end) <= 1 for n in sentence.negations)
+        ]
+    # "od 8:40 do 9:15", "between 9:20 and 10:05": a closed time range is past, not "since 8:40".
+    if "ongoing" in sentence.cues and "past" in sentence.cues:
+        sentence.cues["ongoing"] = [
+            o
+            for o in sentence.cues["ongoing"]
+            if not any(
+                len(p.indices) > len(o.indices) and set(o.indices) <= set(p.indices)
+                for p in sentence.cues["past"]
+            )
         ]
     sentence.clause_breaks = frozenset(i for m in sentence.cue("clause") for i in m.indices)
     starts = {m.start for m in sentence.cue("contrast")}
@@ -244,7 +254,10 @@ def _context(signal: Match, s: _Sentence, previous: _Sentence | None) -> tuple[s
 
     if "negation" in allowed:
         for n in s.cue("negation"):
-            if _within_reach(n, signal, s) and not _signal_between(n, signal, s):
+            # "Strona nie leży", "the database is not corrupted": a negation inside the signal's span
+            if (
+                _within_reach(n, signal, s) or signal.start < n.start <= n.end < signal.end
+            ) and not _signal_between(n, signal, s):
                 return EFFECT_OF["negation"], n
     if (
         "thanks" in allowed
@@ -306,7 +319,11 @@ def _cue_negated(cue: Match, s: _Sentence) -> bool:
 
 
 def _echo_body(
-    signal: Match, signal_tokens: list[Token], body_reasons: list[Reason], body: list[_Sentence]
+    signal: Match,
+    signal_tokens: list[Token],
+    body_reasons: list[Reason],
+    body: list[_Sentence],
+    ruleset: RuleSet,
 ) -> tuple[str, str]:
     """The subject names the topic of the body: when the body puts it in a context that suppresses
     it (thanks, a maintenance question, a resolved problem...), the subject follows the body."""
@@ -315,9 +332,18 @@ def _echo_body(
         context = SUPPRESSED_BY.get(reason.effect)
         if context in allowed and reason.level in ("urgent", "high"):
             return reason.effect, f"message body: {reason.cue}"
-    masked = {s.tokens[i].folded for s in body for m in s.matches if m.rule.kind == "mask" for i in m.indices}
+    # compared by lemma too: "Sähkökatko" in the subject, "sähkökatkon sattuessa" in the body
+    masked = {
+        form
+        for s in body
+        for m in s.matches
+        if m.rule.kind == "mask"
+        for i in m.indices
+        for form in (s.tokens[i].folded, ruleset.lexicon(m.language).forms(s.tokens[i].text)[2])
+    }
+    lexicon = ruleset.lexicon(signal.language)
     words = {t.folded for t in signal_tokens}
-    if words and words <= masked:
+    if words and (words <= masked or {lexicon.forms(t.text)[2] for t in signal_tokens} <= masked):
         return "suppressed: mask", "message body uses these words in a harmless phrase"
     for sentence in body:
         for kind in ("resolved", "retrospective"):

@@ -114,12 +114,22 @@ def _split_chunk(chunk: str) -> list[str]:
     return [p for p in parts if p]
 
 
+# German dates: "vom 12. März" is no sentence end.
+_CAPITALISED_MONTH = re.compile(
+    r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+    r"|Jan|Feb|Mär|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)\b"
+)
+
+
 def _is_abbreviation(chunk: str, dot: int, after: int) -> bool:
-    """'ca. 9:30', 'kl. 9', 'Nr. 5', 'tzv. výpadek': a short word before the dot, no capital after."""
+    """'ca. 9:30', 'kl. 9', 'Nr. 5', 'tzv. výpadek', 'am 12. März': a short word before the dot, no
+    capital after (or a day number before a month name)."""
     word = re.search(r"(\w+)$", chunk[:dot])
     nxt = chunk[after : after + 1]
     if word is None or not nxt:
         return False
+    if word.group(1).isdigit() and len(word.group(1)) <= 2 and _CAPITALISED_MONTH.match(chunk, after):
+        return True
     return len(word.group(1)) <= 3 and (nxt.islower() or nxt.isdigit())
 
 

@@ -325,3 +325,44 @@ def test_short_outage_that_is_over_is_not_urgent() -> None:
     assert classify("", body).priority != "urgent"
     body = "Tiedoksi: sivu oli hetken alhaalla, mutta palasi itsestään."
     assert classify("", body).priority != "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Customers only see a blank white page at checkout since 9:00.",
+        "Both our servers in the rack went dark at the same time.",
+        "The orders table is empty after the migration script.",
+        "None of our company SIMs have had data since 7am.",
+        "Our admin password was posted on Pastebin and we see logins from foreign IPs.",
+        "All client sites show 'This account has been suspended' since an hour ago.",
+        "Zákazníci vidí jen bílou stránku, objednávky nejdou dokončit.",
+        "Všechny telefony jsou hluché, SIP trunk se neregistruje.",
+        "Klienci widzą tylko pustą białą stronę, nie da się złożyć zamówienia.",
+        "Katalog z danymi na serwerze jest pusty, wszystkie kopie zapasowe zostały skasowane.",
+    ],
+)
+def test_symptom_categories_are_urgent(body: str) -> None:
+    assert classify("", body).priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a closed time range is over, not "since 8:40"
+        "V úterý od 8:40 do 9:15 byl náš web nedostupný. Prosím o zprávu o příčině.",
+        "W poniedziałek między 9:20 a 10:05 nasza strona była niedostępna, prosimy o raport.",
+        # a negation inside the signal's words
+        "Strona nie leży, tylko panel działa wolno.",
+        # an attack that is over; prevention of a repeat
+        "Following the DDoS last Friday that took our site offline for an hour: what protection do you offer?",
+        "In January our site was hacked and you helped clean it up. How do we prevent a repeat?",
+        # nothing has happened, only a risk being weighed
+        "What would happen if we were hit by ransomware or compromised? Nothing has happened yet.",
+        "Co se stane, když nám server v noci spadne?",
+        "Czytałem o wycieku haseł u innego dostawcy. Czy to Was dotyczy?",
+        "Our old staging server returns 503 but that's expected, we shut it down.",
+    ],
+)
+def test_past_hypothetical_and_intended_events_are_not_urgent(body: str) -> None:
+    assert classify("", body).priority != "urgent"

@@ -73,3 +73,12 @@ def test_fold_removes_diacritics_and_special_letters() -> None:
     assert fold("Ausfälle") == "ausfalle"
     assert fold("Størst") == "storst"
     assert fold("Straße") == "strasse"
+
+
+def test_a_german_date_is_no_sentence_end() -> None:
+    text = "Bitte einen Bericht zum Ausfall vom 12. März. Es kostet 12. Junge Leute zahlen weniger."
+    assert split_sentences(text, capital_breaks=False) == [
+        "Bitte einen Bericht zum Ausfall vom 12. März.",
+        "Es kostet 12.",
+        "Junge Leute zahlen weniger.",
+    ]

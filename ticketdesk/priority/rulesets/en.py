@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._build import ALL, INCIDENT, LOW, STATE, RuleDict, cue, signal
+from ._build import ALL, DIGITS, INCIDENT, LOW, STATE, RuleDict, cue, signal
 
 L = "en"
 SERVICE_VERBS = (
@@ -38,8 +38,13 @@ RULES: list[RuleDict] = [
             "crashed",
             "crashing",
         ],
-        phrases=["go|went|goes|gone down"],
-        description="down, unreachable, unresponsive, crashed",
+        phrases=[
+            "go|went|goes|gone|going down|dark",
+            "site|sites|website|websites|shop|webshop|store|homepage =gone|=vanished",
+            "lost|losing|lose power|electricity",
+            "power =out|=gone|=cut|=died",
+        ],
+        description="down, unreachable, unresponsive, crashed, went dark, lost power",
     ),
     signal(
         L,
@@ -67,6 +72,14 @@ RULES: list[RuleDict] = [
             "vpn*|connection|connections|tunnel drops|dropped|dropping|disconnects|disconnecting",
             "error*|=500 on|in every|all|each page*",
             "every|all|each page* show|shows|showing|throw|throws|give|gives error*",
+            "blank|white|empty page|pages|screen|screens",
+            "=cut|=cutoff off from",
+            "reject|rejects|rejecting|rejected|refuse|refuses|refusing every|all|any login*|logins|password*|credential*|connection*|user*",
+            "can|could not be completed|placed|processed|accessed|reached|loaded",
+            "no|none|zero order*|payment*|booking*|reservation*|transaction*|sale|sales|email*|mail|mails|call|calls =coming|=come|=going|=getting|=get|=gets|=go|=arriving through|in",
+            "none|no sim|sims|sim-card*|mobiles|phones|modems|routers|devices have|has|had|get|gets|getting|got data|internet|signal|connectivity",
+            "sim|sims|sim-card*|mobiles|modems have|has no data|internet|signal|connectivity|service",
+            "no mobile data|internet|signal",
         ],
         gap=3,
         contexts=STATE,
@@ -103,7 +116,7 @@ RULES: list[RuleDict] = [
         "no_access",
         "urgent",
         phrases=[
-            "no|without internet|connectivity|network|phones|dial|email|e-mail|mail|service",
+            "no|without internet|connectivity|network|phones|dial|email|e-mail|mail|service|power|electricity",
             "dead line|fibre|fiber|link",
         ],
         gap=1,
@@ -118,7 +131,8 @@ RULES: list[RuleDict] = [
             "data loss",
             "lose|lost data|file*|email*|e-mail*|mail*|database*|upload*|everything|all|backup*|order*|record*",
             "delete|deleted|wiped|wipe|dropped database*|data|everything|all|table*",
-            "data|files|database|emails|uploads|documents|photos|folder|folders|backup|backups|snapshot|snapshots|records|orders gone|missing|disappeared|deleted|wiped|corrupted|overwritten|vanished",
+            "data|files|database|emails|uploads|documents|photos|folder|folders|backup|backups|snapshot|snapshots|records|orders|bookings|reservations|appointments|customers|contacts|products|posts|pages|entries|rows|tables|accounts gone|missing|disappeared|deleted|wiped|corrupted|overwritten|vanished",
+            "wiped|wipe|deleted|removed|erased|nuked|overwrote our|the|my|whole|entire html|webroot|htdocs|website|site|directory|directories|folder|folders|database*|table|tables|bucket*|server",
             "overwrote|overwritten|overwriting|erased our|the|all data|files|database*|folder*|documents|backup*|everything",
             "backup*|snapshot* =missing|=gone|=deleted|=failed|=empty|=corrupt|=corrupted",
             "no|missing backup*|snapshot*",
@@ -135,6 +149,19 @@ RULES: list[RuleDict] = [
     ),
     signal(
         L,
+        "data_empty",
+        "urgent",
+        phrases=[
+            "database*|db|dbs|table|tables|bucket*|html|webroot|directory =empty|=emptied|=blank",
+            "=empty|=emptied database*|db|table|tables|bucket*|html|webroot",
+            "0|zero rows|records|entries|orders|products|bookings",
+        ],
+        gap=5,
+        contexts=INCIDENT,
+        description="a database, table or web root suddenly empty (after a script, a migration, an attack)",
+    ),
+    signal(
+        L,
         "security",
         "urgent",
         terms=[
@@ -148,8 +175,6 @@ RULES: list[RuleDict] = [
             "unauthori*ed",
         ],
         phrases=[
-            "under attack",
-            "attack|attacked|attacking",
             "encrypt|encrypted file*|document*|data|drive*|disk*",
             "file*|document*|data|drive|disk encrypt|encrypted",
             "unauthori*ed|unknown|strange|suspicious|foreign access|login*|content|scripts",
@@ -161,6 +186,14 @@ RULES: list[RuleDict] = [
         gap=4,
         contexts=INCIDENT,
         description="hacked, compromised, breach, ransomware, attack, files encrypted",
+    ),
+    signal(
+        L,
+        "attack",
+        "urgent",
+        terms=["attack", "attacks", "attacked", "attacking"],
+        contexts=ALL,
+        description="an attack is an event: over when it is past ('the attack last week'); its damage has its own signals",
     ),
     signal(
         L,
@@ -180,10 +213,11 @@ RULES: list[RuleDict] = [
         "urgent",
         phrases=[
             "domain|domains =suspended|=deactivated|=frozen|=blocked|=deleted|=disabled|=on-hold",
+            "account|accounts|hosting|site|sites|website|websites|server|servers|vps =suspended|=terminated",
         ],
         gap=3,
         contexts=INCIDENT,
-        description="the domain has been suspended or locked: site and mail are gone",
+        description="the domain or the hosting account has been suspended: site and mail are gone",
     ),
     signal(
         L,
@@ -216,9 +250,11 @@ RULES: list[RuleDict] = [
         "urgent",
         phrases=[
             "=send|=sending|=sends spam|phishing|junk",
-            "password*|credential*|key|keys|token*|login*|account* =leaked|=stolen|=cracked|=exposed|=phished|=hijacked|=pushed|=committed|=published",
+            "password*|credential*|key|keys|token*|login*|account* =leaked|=stolen|=cracked|=exposed|=phished|=hijacked|=pushed|=committed|=published|=posted|=dumped",
             f"{ACTOR} =logged|=signed|=changed|=accessed|=abusing",
             "unknown|unauthori*ed person|persons|people|party|user|users|login*|access =logged|=signed|=changed|=accessed",
+            "login*|logins|sign-in*|signins|access|sessions from foreign|unknown|strange|suspicious|unfamiliar ip*|ips|countr*|location*|address*",
+            "password*|credential*|key|keys|token*|login* =posted|=dumped|=found on|to pastebin|github|forum*|internet|web|darknet",
         ],
         gap=4,
         contexts=INCIDENT,
@@ -339,6 +375,10 @@ RULES: list[RuleDict] = [
             "=restored|=recovered|=fixed everything|all",
             "nobody|noone|no-one =noticed",
             "no one =noticed",
+            "=cleaned|=cleared up",
+            "=cleaned|=cleared it|this|that|everything|things up",
+            "=helped|=helps clean|fix|restore|recover|remove",
+            "=helped us|me clean|fix|restore|recover|remove",
         ],
         gap=0,
         description="the problem is over; precise phrases, because a later 'but ... fine' clause ends earlier signals",
@@ -351,8 +391,22 @@ RULES: list[RuleDict] = [
             f"last|past|previous {TIMES}|night's|week's",
             f"the|our {MONTHS} outage*|downtime|incident|failure|interruption",
             f"outage*|downtime|incident|failure|interruption in|during|on {MONTHS}",
+            f"back in|on|then {MONTHS}|{TIMES}",
+            f"in|on|during {MONTHS}",
+            f"from|between {DIGITS} to|and|until|till|-|– {DIGITS}",
         ],
         gap=0,
+    ),
+    cue(
+        L,
+        "past",
+        name="past_duration",
+        phrases=[
+            "was|were =down|=offline|=unreachable|=unavailable|=inaccessible|=dead for",
+            "took|knocked|brought|kept our|the|it|us|everything offline|down for",
+        ],
+        gap=2,
+        description="'was down for an hour', 'took our site offline for an hour': an outage that is over",
     ),
     cue(
         L,
@@ -360,6 +414,14 @@ RULES: list[RuleDict] = [
         terms=["still", "since", "keeps", "continues", "ongoing", "currently", "again", "persist*"],
         phrases=["right now", "at the moment"],
         gap=1,
+    ),
+    cue(
+        L,
+        "ongoing",
+        name="ongoing_span",
+        phrases=["for the last|past"],
+        gap=0,
+        description="'for the last 40 minutes': still going on",
     ),
     cue(
         L,
@@ -421,6 +483,16 @@ RULES: list[RuleDict] = [
             "job ad|posting|opening|offer",
             "incident|incidents|outage|outages|uptime|downtime|availability|ticket|service history",
             "history of",
+            "how do|does|would you|your handle|deal|respond|react|manage",
+            "what is|your process|procedure|policy",
+            "out of hours",
+            "after hours support|coverage|emergencies",
+            "out-of-hours|after-hours|on-call|24/7 support|coverage|response|service|team",
+            "your|guaranteed|support|sla response|reaction time*",
+            "read|heard|saw in|on|about the news|press|media",
+            "news|article|articles about|of",
+            "does|do|did|will|would not happen|occur|recur again",
+            "prevent|avoid|stop recurrence|recurring|repeat|repetition|happening again",
         ],
     ),
     cue(
@@ -510,6 +582,11 @@ RULES: list[RuleDict] = [
             "false alarm",
             "my|our =mistake|=fault|=bad",
             "sorted|resolved|fixed itself",
+            "nothing has|have happened|occurred",
+            "nothing happened|occurred",
+            "no incident|incidents|problem|problems yet|so far",
+            "just|only|purely hypothetical|theoretical|hypothetically|theoretically",
+            "asking|ask just in case",
         ],
         gap=1,
         description="a report taken back (false alarm, our own mistake) or the ticket closed",
@@ -540,7 +617,11 @@ RULES: list[RuleDict] = [
     cue(
         L,
         "mask",
-        phrases=["take|taking|took|taken|bring|bringing|brought down", "crash course|courses"],
+        phrases=[
+            "take|taking|took|taken|bring|bringing|brought down",
+            "crash course|courses",
+            "shut|shutting|shuts|turn|turned|turning|switch|switched|switching|power|powered|powering|wind|wound down",
+        ],
         gap=2,
         description="'take the server down' announces planned work",
     ),
@@ -561,5 +642,38 @@ RULES: list[RuleDict] = [
         phrases=["get|getting into the|a habit|detail|details|trouble|mood|swing|routine"],
         gap=1,
         description="'get into the habit': no access problem",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_not_stopping",
+        phrases=[
+            "stop|stopping|stops|stopped|prevent|preventing|prevents|keep|keeping|keeps anyone|anybody|us|people|staff|everyone|nobody|users from working|work",
+            "can|could live|cope|manage|survive without internet|connectivity|network|phones|email|e-mail|mail|service|power",
+        ],
+        gap=2,
+        description="'not stopping anyone from working', 'we can live without internet for a day': tolerable",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_worried",
+        phrases=[
+            "worried|concerned|afraid|scared|nervous|worry|worries|fear|fears about|of ransomware*|ddos*|malware*|attacks|hackers|hacking|hacks|breaches|outages|downtime|viruses",
+            "worried|concerned|afraid|scared|nervous|worry|worries|fear|fears about|of ransomware|ddos|malware|phishing|hacker attack|attacks",
+        ],
+        gap=0,
+        description="'worried about ransomware': a risk being weighed, not an event",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_intentional",
+        phrases=[
+            "offline|down|unreachable|unavailable|disabled on purpose",
+            "intentionally|deliberately|purposely offline|down|unreachable|unavailable|disabled",
+        ],
+        gap=1,
+        description="'offline on purpose': a server the customer switched off",
     ),
 ]

@@ -3,12 +3,17 @@ followed by the main verb's stem form, so negative signals are phrases "ei <verb
 
 from __future__ import annotations
 
-from ._build import ALL, INCIDENT, LOW, STATE, RuleDict, cue, signal
+from ._build import ALL, DIGITS, INCIDENT, LOW, STATE, RuleDict, cue, signal
 
 L = "fi"
 SERVICES = "tietokanta*|palvelu*|*palvelu|palvelin*|järjestelmä*|kaikki|mysql|sovellu*"
 MAILS = "viesti*|*viesti*|sähköposti*|*posti|*postit|maili*"
-SERVICE_VERBS = "lähettää|vastaanottaa|soittaa|kirjautua|työskennellä|käyttää|tehdä|päästä|avata|ottaa"
+# the mails themselves, not the mail server ("sähköpostipalvelimemme oli poissa käytöstä")
+MAIL_ITEMS = "viesti*|*viesti*|sähköpostit|sähköpostimme|sähköpostia|sähköpostini|*posti|*postit|maili*"
+SERVICE_VERBS = (
+    "lähettää|vastaanottaa|soittaa|kirjautua|työskennellä|käyttää|tehdä|päästä|avata|ottaa"
+    "|ostaa|maksaa|tilata|varata|tulostaa|skannata|asioida"
+)
 
 RULES: list[RuleDict] = [
     signal(
@@ -45,7 +50,7 @@ RULES: list[RuleDict] = [
         ],
         phrases=[
             "poissa|pois käytöstä|käyttö",
-            "lakata|lakannut|lakkasi|lakkasivat|lakanneet toimimasta|vastaamasta|hyväksymästä|yhdistämästä",
+            "lakata|lakkaa|lakkaavat|lakannut|lakkasi|lakkasivat|lakanneet toimimasta|vastaamasta|hyväksymästä|yhdistämästä",
         ],
         gap=0,
         description="alhaalla, nurin, kaatui, poikki, poissa/pois käytöstä, jumissa, mykkä, lakkasi toimimasta",
@@ -65,6 +70,8 @@ RULES: list[RuleDict] = [
             "ei yhdistää|yhdisty|yhdistyä|muodostaa|muodostu|muodostua",
             "aikakatkaisu*",
             "virhe*|virheilmoitu* kaikilla|jokaisella sivu*|sivuilla|sivulla",
+            "kaikki|jokainen kirjautumi*|kirjautumisyritykse* =epäonnistuu|=epäonnistuvat|=hylätään|=hylätty|=estetty",
+            "=hylkää|=hylkäävät|=torjuu kaikki|jokaisen kirjautumi*|salasan*",
         ],
         gap=3,
         contexts=STATE,
@@ -88,7 +95,8 @@ RULES: list[RuleDict] = [
         "no_access",
         "urgent",
         phrases=[
-            "ilman|ei netti*|verkko*|internet*|posti*|sähköpost*|yhteyt*|yhteys*|puhelin*|puhelimi*|sähkö*"
+            "ilman|ei netti*|verkko*|internet*|posti*|sähköpost*|yhteyt*|yhteys*|puhelin*|puhelimi*|sähkö*|virta|virtaa"
+            "|mobiilidata*|datayhtey*|dataliikente*|mobiiliverkko*|mobiilinetti*|4g|5g|kenttä*|kenttää"
         ],
         gap=1,
         contexts=STATE,
@@ -100,7 +108,8 @@ RULES: list[RuleDict] = [
         "urgent",
         terms=["tietohävikki*", "datahävikki*"],
         phrases=[
-            "*tieto|*tiedot|*tietoja|*data|tiedosto*|tietokanta* kadota|kadonnut|hävitä|hävinnyt|poistettu|poistunut|tuhoutunut|tyhjä",
+            "*tieto|*tiedot|*tietoja|*data|tiedosto*|tietokanta*|*taulu|*taulut|*taulukko|*kanta kadota|kadonnut|hävitä|hävinnyt|poistettu|poistunut|tuhoutunut|tyhjä",
+            "=0|nolla riviä|rivi|rivejä|tietuetta",
             "kadonnut|hävinnyt|poistettu *tieto|*tiedot|*data|tiedosto*|tietokanta*",
             "menettää|menetimme|menetetty *tieto|*tiedot|*tietoja|*data|tiedosto*|tietokanta*|kaikki",
             "tietojen|datan menetys|menetyksen",
@@ -130,9 +139,6 @@ RULES: list[RuleDict] = [
             "*murto*",
             "murtau*",
             "murrettu",
-            "*hyökkäy*",
-            "hyökä*",
-            "palvelunesto*",
             "lunnas*",
             "*haittaohjelma*",
             "tietovuoto*",
@@ -144,10 +150,43 @@ RULES: list[RuleDict] = [
         phrases=[
             "salattu|salattiin|salannut tiedosto*|levy*|data*",
             "tiedosto*|levy*|data salattu|salattiin",
+            "väärennet*|vale*|huijaus* kirjautumissivu*|*sivu*|*sivulle|*sivusto*|pankkisivu*",
         ],
         gap=4,
         contexts=INCIDENT,
         description="hakkeroitu, tietomurto, hyökkäys, lunnasvaatimus, tiedostot salattu",
+    ),
+    signal(
+        L,
+        "attack",
+        "urgent",
+        terms=["*hyökkäy*", "hyökä*", "hyökätty", "palvelunesto*", "*palvelunesto*"],
+        contexts=ALL,
+        description="hyökkäys, palvelunestohyökkäys: like an outage, over when it is past ('viime perjantain hyökkäys')",
+    ),
+    signal(
+        L,
+        "power",
+        "urgent",
+        phrases=[
+            "virta|virrat|virtaa|sähkö|sähköt|sähkönsyöttö* =lähti|=lähtenyt|=lähteneet|=poikki|=katki|=loppui|=loppunut|=kadonnut|=kadonneet|=pois",
+            "räkki*|palvelin*|kytkin*|kaappi* =pimeänä|=pimeä|=sammunut|=sammui|=sammuneet",
+        ],
+        gap=3,
+        contexts=STATE,
+        description="räkistä lähti virta, palvelin pimeänä",
+    ),
+    signal(
+        L,
+        "no_mobile_data",
+        "urgent",
+        phrases=[
+            "=puuttuu|=puuttuvat|=puuttunut mobiilidata*|datayhtey*|dataliikente*|nettiyhtey*|netti|internet*",
+            "mobiilidata*|datayhtey*|dataliikente* =puuttuu|=puuttuvat|=poikki|=katki|=kadonnut|=pois",
+        ],
+        gap=4,
+        contexts=STATE,
+        description="liittymistä puuttuu datayhteys, mobiilidata poikki",
     ),
     signal(
         L,
@@ -205,6 +244,10 @@ RULES: list[RuleDict] = [
             "salasan*|tunnu*|tunnukset|avain*|*avain|api-avain* =vuoti|=vuotanut|=vuotaneet|=varastettu|=varastettiin|=murrettu|=kaapattu",
             "väärii* käsii*",
             "joku|jokin|tuntematon|ulkopuolinen|hyökkääjä* =kirjautui|=kirjautunut|=vaihtoi|=vaihtanut|=muutti|=muuttanut",
+            "kirjautu*|kirjaudu*|kirjautumi*|kirjautumisia vierai*|tuntemattom*|ulkomais*|oud*|epäilyttäv*|venäläis*|kiinalais* ip*|osoitte*|mai*|maasta",
+            "salasan*|tunnu*|tunnukset|kirjautumistied* julkise*|foorumi*|pastebin*|github*|netistä|netissä|verkossa|verkosta|darkweb*",
+            "nimissämme|nimissä|nimellämme viest*|*viesti*|posti*|*posti|roskapost*|=lähetetään|=lähetetty|=lähtee",
+            "ei tulla|tullut|tulleet|lähetetty meiltä",
         ],
         gap=4,
         contexts=INCIDENT,
@@ -215,8 +258,8 @@ RULES: list[RuleDict] = [
         "mail_gone",
         "urgent",
         phrases=[
-            f"*laatikko*|*kansio*|{MAILS} =tyhjä|=poissa|=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=tyhjentynyt|=tyhjentyneet",
-            f"=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=poissa kaikki|{MAILS}",
+            f"*laatikko*|*kansio*|{MAIL_ITEMS} =tyhjä|=poissa|=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=tyhjentynyt|=tyhjentyneet",
+            f"=kadonneet|=kadonnut|=hävinneet|=hävinnyt|=poissa kaikki|{MAIL_ITEMS}",
         ],
         gap=4,
         contexts=INCIDENT,
@@ -275,7 +318,24 @@ RULES: list[RuleDict] = [
         L, "thank_you", "low", phrases=["kiitos|kiitokset|kiittää *sta|*stä|että|avusta"], gap=1, contexts=LOW
     ),
     # ---- context cues
-    cue(L, "negation", terms=["ei", "ilman", "mitään"], reach_after=3),
+    cue(L, "negation", terms=["ei", "ilman", "mitään", "ettei", "jottei"], reach_after=3),
+    cue(
+        L,
+        "negation",
+        name="negation_avoid",
+        terms=[
+            "välttää",
+            "välttämiseksi",
+            "välttääksemme",
+            "välttyä",
+            "ehkäistä",
+            "ehkäisemiseksi",
+            "minimoida",
+        ],
+        reach_before=4,
+        reach_after=3,
+        description="'katkon välttämiseksi': the outage is what must not happen",
+    ),
     cue(
         L,
         "negation",
@@ -299,7 +359,11 @@ RULES: list[RuleDict] = [
             "on ohi",
             "palasi|palautui|korjaantui|toipui itsestään|itsekseen",
             "=toiminut siitä|sen",
-            "koko ajan|päivän",
+            "toimi|toimivat|toiminut|toimineet|ylhäällä|pystyssä|saatavilla|käytettävissä|tavoitettavissa koko ajan|päivän",
+            "koko ajan|päivän =toiminut|=toimi|=ylhäällä|=pystyssä|=saatavilla|=käytettävissä",
+            "on|ovat|oli|jo|aikoja|kauan =hoidettu|=siivottu|=puhdistettu|=selvitetty|=hoideltu",
+            "jo|taas|nyt kunnossa",
+            "kaikki|asia on|ovat kunnossa",
             "=korjattiin|=palautettiin|=palautettu|=korjaantuivat|=palautuivat",
             "ennen aamua|maanantaita|työpäivän|aamua",
             "kukaan|ketään ei|eikä huomannut|huomaa|huomata",
@@ -309,11 +373,44 @@ RULES: list[RuleDict] = [
     cue(
         L,
         "past",
-        terms=["eilen", "eili*", "toissapäivänä", "viikonlopun", "viikonloppuna"],
+        terms=[
+            "eilen",
+            "eili*",
+            "toissapäivänä",
+            "viikonlopun",
+            "viikonloppuna",
+            "maanantaina",
+            "tiistaina",
+            "keskiviikkona",
+            "torstaina",
+            "perjantaina",
+            "lauantaina",
+            "sunnuntaina",
+            "tammikuussa",
+            "helmikuussa",
+            "maaliskuussa",
+            "huhtikuussa",
+            "toukokuussa",
+            "kesäkuussa",
+            "heinäkuussa",
+            "elokuussa",
+            "syyskuussa",
+            "lokakuussa",
+            "marraskuussa",
+            "joulukuussa",
+        ],
         phrases=[
             "viime viik*|kuu*|yö*|vuo*|viikonlop*|kvartaal*|vuosineljännek*|maanantai*|tiistai*|keskiviikko*|torstai*|perjantai*|lauantai*|sunnuntai*"
         ],
         gap=0,
+    ),
+    cue(
+        L,
+        "past",
+        name="past_range",
+        phrases=[f"{DIGITS} ja {DIGITS} välillä|välisenä|välisen"],
+        gap=1,
+        description="'klo 10.15 ja 10.50 välillä': a closed time range",
     ),
     cue(
         L,
@@ -368,7 +465,32 @@ RULES: list[RuleDict] = [
             "näkyykö",
         ],
     ),
-    cue(L, "hypothetical", terms=["jos", "mikäli", "tapauksessa"], phrases=["siltä varalta"]),
+    cue(
+        L,
+        "hypothetical",
+        terms=[
+            "jos",
+            "mikäli",
+            "tapauksessa",
+            "huolissamme",
+            "huolissani",
+            "huolestuneita",
+            "huolestunut",
+            "pelkäämme",
+        ],
+        phrases=["siltä varalta", "olemme|ollaan huolissaan|huolestuneita"],
+    ),
+    cue(
+        L,
+        "hypothetical",
+        name="procedure",
+        phrases=[
+            "miten|kuinka toimitte|toimitaan|toimisitte|menettelette|reagoitte|hoidatte|hoidetaan",
+            "mitä tapahtuu|tapahtuisi|teette|tekisitte",
+        ],
+        gap=0,
+        description="'miten toimitte, jos…': a question about the procedure",
+    ),
     cue(
         L,
         "retrospective",
@@ -381,7 +503,19 @@ RULES: list[RuleDict] = [
             "*raportti*",
             "tilasto*",
             "koonti*",
+            "luin",
+            "luimme",
+            "lukenut",
+            "uutis*",
+            "lehde*",
+            "lehdi*",
+            "media*",
+            "artikkeli*",
         ],
+        phrases=[
+            "jonkin|erään|toisen|muun|muiden palveluntarjoaja*|hosting*|palveluntuottaja*|operaattori*|yhtiö*"
+        ],
+        gap=0,
     ),
     cue(
         L,
@@ -393,6 +527,18 @@ RULES: list[RuleDict] = [
             "matala prioriteetti",
         ],
         gap=1,
+    ),
+    cue(
+        L,
+        "not_urgent",
+        name="not_needed",
+        phrases=[
+            "ei|emme tarvita|tarvitse|käytä enää",
+            "ei ole enää =käytössä",
+            "se on|oli tarkoituksellista|tarkoituksellinen|tarkoitus",
+        ],
+        gap=2,
+        description="'emme tarvitse sitä enää', 'se on tarkoituksellista': the sender does not miss the service",
     ),
     cue(
         L,
@@ -437,6 +583,7 @@ RULES: list[RuleDict] = [
             "väärä hälytys",
             "unohtakaa|ohittakaa|=ohittakaa edellinen|aiempi viesti*|tiket*|ilmoitu*",
             "nyt|nyttemmin|jo kaikki toimia|toimii|=toimivat taas|jälleen|normaalisti",
+            "nyt|nyttemmin|jo kaikki toimia|toimii|=toimivat|pelaa",
         ],
         gap=3,
         description="väärä hälytys, vika olikin omassa laitteessa, tiketin voi sulkea",
@@ -493,5 +640,24 @@ RULES: list[RuleDict] = [
         ],
         gap=2,
         description="'otimme palvelimen pois käytöstä': taken out of use on purpose, no outage",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_generic",
+        terms=["*katkotilante*", "*katkostilante*", "*häiriötilante*", "*vikatilante*"],
+        phrases=[
+            "*katko*|*katkos*|katkoks*|*vika*|vian|*häiriö*|*hyökkäy* sattuessa|sattuessaan|tapahtuessa|varalta|varalle"
+        ],
+        gap=0,
+        description="'katkoksen sattuessa': outages in general, no event",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_contact",
+        phrases=["ota|ottakaa|otathan|otattehan|otan|otamme|ottaa|ottamaan|otetaan yhteyttä|yhteys"],
+        gap=0,
+        description="'ota yhteyttä' (contact us) is no connection problem",
     ),
 ]

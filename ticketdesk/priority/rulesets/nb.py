@@ -11,7 +11,10 @@ SERVICES = (
     "*database*|*tjeneste*|*server*|*system*|alt|mysql|*applikasjon*|vpn*|sentralbord*|kasse*|*kassa|*kassene"
 )
 MAILS = "e-post*|epost*|melding*|mail*|e-poster"
-SERVICE_VERBS = "sende|sendt|motta|mottatt|ringe|logge|logget|koble|koblet|jobbe|arbeide|bestille|nå|åpne"
+SERVICE_VERBS = (
+    "sende|sendt|motta|mottatt|ringe|logge|logget|koble|koblet|jobbe|arbeide|bestille|nå|åpne"
+    "|kjøpe|betale|handle|booke|skanne|skrive"
+)
 
 RULES: list[RuleDict] = [
     signal(
@@ -29,7 +32,7 @@ RULES: list[RuleDict] = [
             "driftsbrudd*",
             "nedetid*",
             "driftsstans*",
-            "avbrudd*",
+            "*avbrudd*",
             "utfall*",
             "driftsforstyrrelse*",
         ],
@@ -50,8 +53,9 @@ RULES: list[RuleDict] = [
         "not_working",
         "urgent",
         phrases=[
-            f"{WORKS} ikke",
+            f"{WORKS} ikke|verken",
             f"ikke {WORKS}",
+            "ikke svart|fungert|virket|lastet|kjørt",
             f"ingenting {WORKS}",
             f"ingen {WORKS}",
             "komme|kommer|kom ikke inn",
@@ -71,6 +75,7 @@ RULES: list[RuleDict] = [
             "=opptattsignal|=opptatt-signal|=opptattone",
             "bare|kun =opptatt",
             "samtale*|anrop* =brytes|=faller|=ryker|=detter",
+            "*trunk*|*trunken|sip*|sentralbord*|hussentral*|telefon* registrerer|registreres|registrert|får ikke|seg",
             f"ingen få|får|fått|kan {SERVICE_VERBS}",
             f"kan|får ikke|verken {SERVICE_VERBS}",
             "ikke|ingen tilgang",
@@ -80,6 +85,8 @@ RULES: list[RuleDict] = [
             "*forbindelse*|vpn*|*tilkobling* =faller|=falt|=detter|=datt|=ryker|=røk|=brytes|=kuttes",
             "feilmelding*|feil på|i alle|hver side|sider|sidene",
             "alle|hver side|sider|sidene gir|viser feil*",
+            "=avviser|=avvises|=avviste alle|hver|enhver innlogging*|pålogging*|passord*",
+            "alle|hver|enhver innlogging*|pålogging*|innloggingsforsøk* =feiler|=avvises|=avvist|=mislykkes|=stoppes",
         ],
         gap=3,
         contexts=STATE,
@@ -90,7 +97,7 @@ RULES: list[RuleDict] = [
         "nobody_connects",
         "urgent",
         phrases=[
-            "ingen få|får|fikk|kommer|kom koblet|logget|inn",
+            "ingen få|får|fikk|fått|kommer|kom|kommet koblet|logget|inn",
             "få|får|fikk|kommer|kom ingen koblet|logget|inn",
         ],
         gap=6,
@@ -117,6 +124,7 @@ RULES: list[RuleDict] = [
         "urgent",
         phrases=[
             "uten|ikke|ingen internett|nett|nettilgang|telefon*|e-post|forbindelse|strøm|dekning|linje|tilgang"
+            "|mobildata*|datatrafikk*|mobilnett*|mobildekning|4g|5g"
         ],
         gap=1,
         contexts=STATE,
@@ -133,7 +141,7 @@ RULES: list[RuleDict] = [
             "*data|*dataene|filene|databasen borte|slettet|forsvunnet|tapt",
             "slette|slettet database*|*data|*dataene|alt",
             "=mangler alle|all *data|*dataene|filene|filer|e-post*",
-            "*data|*dataene|*database*|fil*|*mappe*|*mappa|dokument*|bestilling*|ordre*|*poster|*postene|*kopi*|backup* =slettet|=sletta|=borte|=forsvunnet|=forsvant|=overskrevet|=erstattet|=korrupt|=korrupte|=ødelagt|=ødelagte|=skadet",
+            "*data|*dataene|*database*|*basen|*tabell*|*tabellen|fil*|*mappe*|*mappa|dokument*|bestilling*|ordre*|*poster|*postene|*kopi*|backup* =slettet|=sletta|=borte|=forsvunnet|=forsvant|=overskrevet|=erstattet|=korrupt|=korrupte|=ødelagt|=ødelagte|=skadet|=tom|=tømt",
             "=slettet|=sletta|=overskrev|=overskrevet|=erstattet alle|hele|*data|*dataene|*database*|fil*|*mappe*|*mappa|*poster|*postene",
             "sikkerhetskopi*|*backup*|backup* =mangler|=finnes|=fins ikke|=borte",
             "ingen|mangler sikkerhetskopi*|backup*",
@@ -141,6 +149,8 @@ RULES: list[RuleDict] = [
             "papirkurv*|søppelkurv*|søppelbøtte* =tom|=tømt|=tømd|=tømt",
             "=overskrev|=overskrevet|=slettet regneark*|presentasjon*|*dokumentene|*filene",
             "versjonshistorikk*|versjoner|tidligere versjoner =borte|=slettet|=mangler|=forsvunnet|=tom",
+            "alle|hele produkt*|*produktene|vare*|*varene|kunde*|*kundene|bestilling*|ordre*|*ordrene|bilde*|innlegg*|artikl*|kontakt*|bruker*|*brukerne =borte|=slettet|=sletta|=forsvunnet|=forsvant",
+            "=0|null rader|rows|poster|oppføringer",
         ],
         gap=3,
         contexts=INCIDENT,
@@ -154,8 +164,6 @@ RULES: list[RuleDict] = [
             "hacke*",
             "hack*",
             "innbrudd*",
-            "*angrep*",
-            "angrepet",
             "løsepenge*",
             "kompromitter*",
             "datalekkasje*",
@@ -173,6 +181,55 @@ RULES: list[RuleDict] = [
         gap=4,
         contexts=INCIDENT,
         description="hacket, innbrudd, angrep, løsepengekrav, filer kryptert",
+    ),
+    signal(
+        L,
+        "attack",
+        "urgent",
+        terms=["*angrep*", "angrepet", "angripe*", "angrepne"],
+        contexts=ALL,
+        description="angrep, DDoS-angrep, angrepet: like an outage, over when it is past ('angrepet forrige fredag')",
+    ),
+    signal(
+        L,
+        "power",
+        "urgent",
+        terms=["strømløs*"],
+        phrases=[
+            "strøm|strømmen|strømforsyning*|spenning* =borte|=gått|=ute|=vekk|=forsvunnet|=forsvant|=røket|=røk",
+            "mistet|mista|mister strøm*|strømmen|strømforsyning*",
+            "rack*|server*|switch*|skap* =mørk|=mørkt|=mørke|=strømløs*",
+        ],
+        gap=3,
+        contexts=STATE,
+        description="strømmen er borte i racket, racket har mistet strømmen, serveren er mørk",
+    ),
+    signal(
+        L,
+        "credentials_leaked",
+        "urgent",
+        phrases=[
+            "passord*|innlogging*|brukernavn*|nøkkel*|nøkler*|*passord* forum*|pastebin*|github*|nettet|darkweb*|offentlig*",
+            "logge|logges|logget|logga|innlogging*|pålogging* fra fremmed*|ukjent*|utenlandsk*|russisk*|kinesisk*|mistenkelig* ip*|adresse*|land|steder",
+            "=sendes|=sendt|=sender|e-post*|meldinger|spam*|svindel* i vårt|mitt navn",
+            "kom|kommer ikke fra oss|meg",
+        ],
+        gap=5,
+        contexts=INCIDENT,
+        description="passord funnet på et forum, innlogginger fra fremmede IP-adresser, e-post sendt i vårt navn",
+    ),
+    signal(
+        L,
+        "no_mobile_data",
+        "urgent",
+        phrases=[
+            "ingen|ikke har|hadde|hatt|får|fått mobildata*|datatrafikk*|datatilgang*|mobilnett*|datadekning",
+            "men|unntatt ikke data|mobildata|nett|nettet|internett",
+            "ingen|ikke *mobil*|*mobilene|*mobiler|sim*|*abonnement*|*abonnementene|*telefon*|*telefonene har|hadde|hatt|får|fått data|nett|internett",
+        ],
+        gap=4,
+        contexts=STATE,
+        description="ingen av abonnementene har mobildata, samtaler fungerer men ikke data",
     ),
     signal(
         L,
@@ -197,6 +254,14 @@ RULES: list[RuleDict] = [
         gap=4,
         contexts=INCIDENT,
         description="domenet er deaktivert eller sperret: nettside og e-post er borte",
+    ),
+    signal(
+        L,
+        "phones_dead",
+        "urgent",
+        phrases=["telefon*|*telefonene|sentralbord*|apparat* =stille|=døde|=død|=dødt|=stumme|=stumt|=døve"],
+        gap=3,
+        description="alle telefonene er stille/døde (state words: 'i går to timer dødt' is past)",
     ),
     signal(
         L,
@@ -307,6 +372,15 @@ RULES: list[RuleDict] = [
     signal(L, "thank_you", "low", phrases=["takk|takker for|at"], gap=1, contexts=LOW),
     # ---- context cues
     cue(L, "negation", terms=["ikke", "ingen", "intet", "uten", "aldri", "ingenting"], reach_after=3),
+    cue(
+        L,
+        "negation",
+        name="negation_avoid",
+        terms=["unngå", "unngår", "unngås", "forhindre", "forhindrer", "hindre", "minimere"],
+        reach_before=4,
+        reach_after=3,
+        description="'for å unngå nedetid': the outage is what must not happen",
+    ),
     cue(L, "thanks", terms=["takk*"]),
     cue(L, "in_advance", phrases=["på forhånd"], gap=0),
     cue(
@@ -317,10 +391,13 @@ RULES: list[RuleDict] = [
             "fungere|fungerer|virke|virker som normalt|vanlig",
             "alt fungere|fungerer|virke|virker|ok",
             "oppe igjen",
-            "oppe hele tiden",
+            "oppe|tilgjengelig|fungert|fungerte|virket|virka|gått|kjørt|kjørte hele tiden",
+            "hele tiden oppe|tilgjengelig",
             "=løst|=fikset|=gjenopprettet|=utbedret",
-            "hele tiden",
             "i orden",
+            "er|ble|var|lengst|allerede|alt =ryddet|=rydda|=rensket|=renset|=fikset|=ordnet|=håndtert",
+            "=ryddet|=rydda opp",
+            "greit|ok|akseptabelt|uproblematisk for oss",
             "tilbake|opp av seg selv",
             "kom|kommet seg av seg selv",
             "=fungert|=virket|=fungerte|=gått siden|fint",
@@ -338,9 +415,18 @@ RULES: list[RuleDict] = [
             f"{DIGITS} januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember",
             "i|under januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember",
             "januar-*|februar-*|mars-*|april-*|mai-*|juni-*|juli-*|august-*|september-*|oktober-*|november-*|desember-*",
+            "i mandags|tirsdags|onsdags|torsdags|fredags|lørdags|søndags",
             f"nede|borte|ute i {DIGITS} timer|minutter|dager",
         ],
         gap=0,
+    ),
+    cue(
+        L,
+        "past",
+        name="past_range",
+        phrases=[f"mellom|fra {DIGITS} og|til {DIGITS}"],
+        gap=1,
+        description="'mellom 14:10 og 14:55', 'fra kl. 8 til kl. 9': a closed time range",
     ),
     cue(
         L,
@@ -372,7 +458,31 @@ RULES: list[RuleDict] = [
     ),
     cue(L, "future", terms=["=vil", "=blir", "=skal"], phrases=["kommer til å"], gap=0),
     cue(L, "question", terms=["spørsmål*", "lurer"]),
-    cue(L, "hypothetical", terms=["hvis", "dersom"], phrases=["i tilfelle"], gap=0),
+    cue(
+        L,
+        "hypothetical",
+        terms=["hvis", "dersom"],
+        phrases=[
+            "i tilfelle",
+            "i så fall",
+            "så fall",
+            "bekymret|bekymra|redd|engstelig* for",
+            "bekymring* for|rundt|om",
+        ],
+        gap=0,
+    ),
+    cue(
+        L,
+        "hypothetical",
+        name="procedure",
+        phrases=[
+            "hvordan håndterer|håndteres|går|gjør|reagerer dere|de",
+            "hva skjer|hender",
+            "hva gjør dere",
+        ],
+        gap=0,
+        description="'hvordan håndterer dere…', 'hva skjer hvis…': a question about the procedure",
+    ),
     cue(
         L,
         "retrospective",
@@ -384,6 +494,7 @@ RULES: list[RuleDict] = [
             "rapporten",
             "rapporter",
             "*-rapport*",
+            "*rapport",
             "statistikk*",
             "sammendrag*",
             "kurs",
@@ -394,8 +505,22 @@ RULES: list[RuleDict] = [
             "webinar*",
             "seminar*",
             "stillingsannonse*",
+            "kreditering*",
+            "kreditnota*",
+            "refusjon*",
+            "prisavslag*",
+            "leste",
+            "lest",
+            "nyhet*",
+            "avis*",
+            "medie*",
+            "media",
+            "artikkel*",
         ],
-        phrases=["oversikt* over|med|for"],
+        phrases=[
+            "oversikt* over|med|for",
+            "hos en|et|annen|andre leverandør*|hosting*|webhotell*|selskap*|tilbyder*",
+        ],
         gap=0,
     ),
     cue(
@@ -411,6 +536,19 @@ RULES: list[RuleDict] = [
             "ikke noe hast*",
         ],
         gap=1,
+    ),
+    cue(
+        L,
+        "not_urgent",
+        name="not_needed",
+        phrases=[
+            "skal|skulle|kan ikke brukes|trengs mer|lenger",
+            "trenger|bruker ikke mer|lenger",
+            "ikke i bruk lenger|mer",
+            "det er|var med vilje|tilsiktet|meningen",
+        ],
+        gap=2,
+        description="'den skal uansett ikke brukes mer', 'det er med vilje': the sender does not miss the service",
     ),
     cue(
         L,
@@ -477,7 +615,7 @@ RULES: list[RuleDict] = [
         name="mask_subscription",
         terms=["nedetidsvarsl*", "bruddvarsl*", "driftsvarsl*"],
         phrases=[
-            "varsl*|varsel|varsler|melding*|sms|liste* om|for|ved nedetid*|brudd*|utfall*|avbrudd*|driftsstans*"
+            "varsl*|varsel|varsler|melding*|sms|liste* om|for|ved nedetid*|brudd*|utfall*|*avbrudd*|driftsstans*"
         ],
         gap=2,
         description="'varsler om nedetid': a subscription, not an event",
@@ -506,9 +644,20 @@ RULES: list[RuleDict] = [
         "mask",
         name="mask_planned",
         phrases=[
-            "planlagt|planlagte|varslet|varslede nedetid*|brudd*|*brudd|utfall*|avbrudd*|driftsstans*|stans"
+            "planlagt|planlagte|varslet|varslede nedetid*|brudd*|*brudd|utfall*|*avbrudd*|driftsstans*|stans"
         ],
         gap=1,
         description="'planlagt nedetid': announced work, not an outage",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_generic",
+        phrases=[
+            "ved|under|i tilfelle et|en|eventuelle|eventuelt *driftsavbrudd*|nedetid*|*brudd|*avbrudd*|utfall*|driftsstans*",
+            "ved|mot *driftsavbrudd*|nedetid|*brudd|*avbrudd|utfall|driftsstans",
+        ],
+        gap=1,
+        description="'ved et driftsavbrudd', 'hvordan håndterer dere driftsavbrudd': outages in general, no event",
     ),
 ]

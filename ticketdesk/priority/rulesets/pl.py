@@ -8,7 +8,7 @@ from ._build import ALL, DIGITS, INCIDENT, LOW, STATE, RuleDict, cue, signal
 L = "pl"
 SERVICE_VERBS = (
     "wysyłać|wysłać|odbierać|odebrać|dzwonić|zalogować|logować|połączyć|łączyć|pracować|wejść|otworzyć|korzystać|zamawiać"
-    "|zamówić|złożyć|składać|kupić|kupować|zapłacić|płacić|skontaktować|kontaktować"
+    "|zamówić|złożyć|składać|kupić|kupować|zapłacić|płacić|skontaktować|kontaktować|dodzwonić|dokończyć|sfinalizować"
 )
 SERVICES = "serwer*|stron*|poczt*|system*|baz*|wszystko|sklep*|aplikacj*|usług*|sieć|łącz*|internet"
 MAILS = "mail*|e-mail*|wiadomoś*|poczt*|folder*"
@@ -38,7 +38,11 @@ RULES: list[RuleDict] = [
             "wysypuje",
             "nieosiągaln*",
         ],
-        phrases=[f"{SERVICES} leży|leżą|leżeć|stoi|stoją"],
+        phrases=[
+            f"{SERVICES} leży|leżą|leżeć|stoi|stoją",
+            f"{SERVICES}|szaf*|rack*|switch*|router* =zgasł|=zgasła|=zgasło|=zgasły|=zgasły",
+            f"=zgasł|=zgasła|=zgasło|=zgasły {SERVICES}|szaf*|rack*|switch*|router*",
+        ],
         gap=2,
         description="niedostępny, padł, serwer leży, zawiesza się",
     ),
@@ -59,10 +63,32 @@ RULES: list[RuleDict] = [
             "stron*|witryn*|sklep*|portal*|serwis* =wyświetla|=pokazuje|=zwraca tylko|jedynie|sam* błąd*|error*|ekran*",
             "=wyświetla|=wyświetlają|=pokazuje|=pokazują|=zwraca|=zwracają tylko|jedynie|sam* błąd*|błędem|error*|biał*|pust*",
             "nie łączą|połączy|połączyć|połączą",
+            f"nie da|dało|udaje|udało się {SERVICE_VERBS}",
+            f"nikt nie może|mógł|moze {SERVICE_VERBS}",
+            "biał*|pust* stron*|ekran*|okno",
+            "=widzą|=widza|=widzimy|=widać|=widac|=dostają|=dostajemy tylko|jedynie|sam* błąd*|błędem|error*|biał*|pust*",
+            "=odcięci|=odcięty|=odcięta|=odcięte|=odcięło|=odcieci od",
+            "=odrzuca|=odrzucają|=odrzuca wszystkie|każde|każdego logowani*|hasł*|połączeni*|użytkownik*",
+            "nie rejestruje|rejestrują|zarejestruje|zarejestrują|loguje",
+            "sim*|kart*|telefon*|modem*|router* nie mają|mają|ma transmisj*|internet*|zasięg*",
+            "żadn* zamówie*|płatnoś*|maile|wiadomoś*|połącze* nie wpływa*|wpadają|przychodz*|dochodz*",
         ],
         gap=2,
         contexts=STATE,
         description="nie działa, nie odpowiada, przestał działać, nie możemy się połączyć, nie mamy dostępu",
+    ),
+    signal(
+        L,
+        "calls_failing",
+        "urgent",
+        phrases=[
+            "telefon*|linie|linia|centrala|centralka =milczą|=milcza|=milczy|=głuche|=gluche|=głucha|=martwe|=padły|=padła",
+            "wszystkie|każde|przychodzące|wychodzące połączenia|rozmowy =zrywa|=zrywają|=rozłącza|=rozłączają|=padają|=przerywa|=przerywają",
+            "tylko|jedynie =zajęte|sygnał zajętości",
+        ],
+        gap=4,
+        contexts=STATE,
+        description="wszystkie telefony milczą, połączenia się zrywają, dzwoniący słyszą tylko zajęte",
     ),
     signal(
         L,
@@ -77,7 +103,9 @@ RULES: list[RuleDict] = [
         L,
         "no_access",
         "urgent",
-        phrases=["brak|bez internetu|dostępu|połączenia|sieci|łączności|prądu|zasilania|telefonów|poczty"],
+        phrases=[
+            "brak|bez internetu|dostępu|połączenia|sieci|łączności|prądu|zasilania|telefonów|poczty|transmisji|zasięgu"
+        ],
         gap=1,
         contexts=STATE,
         description="brak internetu, bez sieci",
@@ -95,7 +123,10 @@ RULES: list[RuleDict] = [
             "=brakuje|=brakowało wszystkich|całej danych|plików|maili|bazy",
             "baz*|dane|danych|plik*|folder*|katalog* =uszkodzona|=uszkodzone|=uszkodzony|=uszkodziła|=uszkodził|=uszkodziły|=skorumpowana|=skorumpowane|=zepsuta|=nadpisana|=nadpisane|=nadpisany",
             "=nadpisał|=nadpisała|=nadpisało|=nadpisaliście|=nadpisano|=nadpisane|=nadpisana baz*|dane|danych|plik*|folder*|katalog*|dokument*",
-            "kopi*|backup* zapasow* =brak|=brakuje|=zniknęły|=zniknęła|=usunięte|=usunięta|=nie",
+            "kopi*|backup* zapasow* =brak|=brakuje|=zniknęły|=zniknęła|=usunięte|=usunięta|=skasowane|=skasowana|=wykasowane|=wyczyszczone|=nie",
+            "kopi*|backup*|backupy =usunięte|=usunięto|=skasowane|=skasowano|=wykasowane|=zniknęły|=zniknęła|=wyczyszczone",
+            "nie mamy|mają|ma żadnej|żadnych kopii|backupu|backupów",
+            "=usunąłem|=usunęłam|=usunęliśmy|=skasowałem|=skasowałam|=skasowaliśmy|=wyczyściłem|=wyczyściłam|=nadpisałem cał*|html|katalog*|folder*|stron*|baz*|tabel*",
             "=brak|=brakuje kopi*|backup*",
             "dokument*|folder*|katalog*|zdjęci*|projekt* =zniknęły|=zniknął|=zniknęła|=usunięte|=usunięty|=skasowane|=skasowany",
         ],
@@ -105,13 +136,25 @@ RULES: list[RuleDict] = [
     ),
     signal(
         L,
+        "data_empty",
+        "urgent",
+        phrases=[
+            "baz*|tabel*|katalog*|folder*|html|sklep* =pusta|=pusty|=puste|=pustą|=wyczyszczona|=wyczyszczony|=wyczyszczone",
+            "=pusta|=pusty|=puste|=pustą baz*|tabel*|katalog*|html",
+            "0|zero wierszy|rekordów|zamówień|produktów",
+        ],
+        gap=5,
+        contexts=INCIDENT,
+        description="baza, tabela lub katalog nagle puste (po skrypcie, migracji, ataku)",
+    ),
+    signal(
+        L,
         "security",
         "urgent",
         terms=[
             "zhakowa*",
             "haker*",
             "włam*",
-            "atak*",
             "okup*",
             "wyciek*",
             "przejęt*",
@@ -134,6 +177,14 @@ RULES: list[RuleDict] = [
     ),
     signal(
         L,
+        "attack",
+        "urgent",
+        terms=["atak*", "zaatakowa*"],
+        contexts=ALL,
+        description="an attack is an event: over when it is past ('the attack last week'); its damage has its own signals",
+    ),
+    signal(
+        L,
         "certificate",
         "urgent",
         phrases=[
@@ -152,6 +203,7 @@ RULES: list[RuleDict] = [
             "domen*|*domena|*domeny =została|=zostały|=jest|=są =zawieszona|=zawieszone|=zablokowana|=zablokowane|=wyłączona|=dezaktywowana|=usunięta",
             "domen*|*domena|*domeny =zawieszono|=zablokowano|=wyłączono|=usunięto",
             "=zawieszono|=zablokowano|=wyłączono|=usunięto|=zawiesił|=zawiesili|=zablokował|=zablokowali|=wyłączył|=wyłączyli domen*",
+            "kont*|hosting*|pakiet*|serwer*|stron* =zawieszone|=zawieszony|=zawieszona|=zawieszono|=zawiesiliście",
         ],
         gap=4,
         contexts=INCIDENT,
@@ -188,7 +240,8 @@ RULES: list[RuleDict] = [
         phrases=[
             "spam*|phishing* =wysyła|=wysyłany|=wysyłane|=wysyłają|=rozsyła|=rozsyłany|=rozsyłane|=rozsyłają|=wychodzi|=wychodzą",
             "=wysyła|=wysyłany|=wysyłane|=wysyłają|=rozsyła|=rozsyłany|=rozsyłane|=rozsyłają|=wychodzi|=wychodzą spam*|phishing*",
-            "hasł*|klucz*|token*|login* =wyciekło|=wyciekły|=wyciekł|=skradzion*|=złamane|=złamano|=przejęte|=ukradzion*|=wykradzion*",
+            "hasł*|klucz*|token*|login* =wyciekło|=wyciekły|=wyciekł|=skradzion*|=złamane|=złamano|=przejęte|=ukradzion*|=wykradzion*|=opublikowane|=opublikowano|=upublicznione|=wrzucone",
+            "logowani*|dostęp*|połączeni*|sesj* z obc*|nieznan*|zagraniczn*|podejrzan*|rosyjsk*|chińsk* adres*|ip|kraj*|lokalizacj*",
             "ktoś|nieznan*|obc*|napastnik* =zalogował|=zalogowała|=zalogowało|=zalogowali|=zmienił|=zmieniła|=zmienili",
         ],
         gap=4,
@@ -312,6 +365,8 @@ RULES: list[RuleDict] = [
             "wrócić|wróciła|wrócił|wróciło sama|sam|samo|samoistnie",
             "bez problemów|zakłóceń",
             "wszystko jest ok|okej|dobrze",
+            "=naprawione|=rozwiązane|=przywrócone|=wyczyszczone|=wyczyszczona|=wyczyszczony|=wyczyszczono|=oczyszczone|=oczyszczona|=posprzątane",
+            "=pomogliście|=pomogli|=pomógł wyczyścić|naprawić|przywrócić|usunąć",
         ],
         gap=0,
     ),
@@ -323,8 +378,21 @@ RULES: list[RuleDict] = [
             "zeszł*|poprzedni*|ubiegł* tydzień|tygodniu|tygodnia|miesiąc*|noc*|weekend*|rok*|poniedziałek|wtorek|środa|środę|czwartek|piątek|sobota|sobotę|niedziela|niedzielę",
             "z|w weekend*",
             f"z|dnia {DIGITS} stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|września|października|listopada|grudnia",
+            "w|we styczniu|lutym|marcu|kwietniu|maju|czerwcu|lipcu|sierpniu|wrześniu|październiku|listopadzie|grudniu",
+            f"od|między|pomiędzy {DIGITS} do|a|i {DIGITS}",
+            f"dnia {DIGITS}",
         ],
         gap=0,
+    ),
+    cue(
+        L,
+        "past",
+        name="past_duration",
+        phrases=[
+            "=był|=była|=było|=były|=leżał|=leżała|=leżało|=leżały|=działał|=działała przez|godzinę|godzin*|minut*"
+        ],
+        gap=2,
+        description="'strona była niedostępna przez godzinę': an outage that is over",
     ),
     cue(
         L,
@@ -359,7 +427,16 @@ RULES: list[RuleDict] = [
         L,
         "hypothetical",
         terms=["jeśli", "jeżeli", "gdyby"],
-        phrases=["w razie", "w przypadku", "o ile"],
+        phrases=[
+            "w razie",
+            "w przypadku",
+            "o ile",
+            "co gdy|jeśli|jeżeli|gdyby",
+            "co się stanie|dzieje gdy|jeśli|jeżeli",
+            "na wypadek",
+            "obawiamy|obawiam|boimy|boję|martwimy|martwię się",
+            "obawy|obawa przed",
+        ],
         gap=0,
     ),
     cue(
@@ -374,6 +451,17 @@ RULES: list[RuleDict] = [
             "podsumowani*",
             "statystyk*",
         ],
+        phrases=[
+            "jak reagujecie|postępujecie|obsługujecie|rozwiązujecie|wygląda",
+            "poza godzinami pracy",
+            "gwarantowan*|wasz*|jaki|jaką czas* reakcji",
+            "dyżur*",
+            "w mediach|wiadomościach|prasie|gazecie|telewizji",
+            "czytałem|czytałam|czytaliśmy|słyszałem|słyszałam|słyszeliśmy|przeczytałem|przeczytałam o",
+            "nie =powtórzyło|=powtórzył|=powtórzyła|=powtórzyły|=powtórzy|=powtarzało",
+            "zapobiec|uniknąć|uniknięcia|zapobiegnięcia powtórzeni*|powtórk*",
+        ],
+        gap=2,
     ),
     cue(
         L,
@@ -455,6 +543,10 @@ RULES: list[RuleDict] = [
             "nasza|moja wina|pomyłka",
             "fałszyw* alarm",
             "zignorować|zignorujcie|pominąć|zignorowanie zgłoszeni*|wiadomoś*|mail*|ticket*|poprzedni*",
+            "nic nie =stało|=wydarzyło",
+            "czysto|tylko|wyłącznie hipotetycznie|teoretycznie|profilaktycznie|zapobiegawczo",
+            "pytam|pytamy na wszelki wypadek",
+            "chodzi o planowanie|profilaktykę|prewencję",
         ],
         gap=2,
         description="fałszywy alarm, błąd był po naszej stronie, można zamknąć zgłoszenie",
@@ -483,6 +575,28 @@ RULES: list[RuleDict] = [
         ],
         gap=0,
         description="'trafia do spamu', 'folder spam': incoming spam, not sent by a hijacked account",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_tolerable",
+        phrases=[
+            "bez internetu|sieci|telefonów|poczty|prądu =przeżyjemy|=wytrzymamy|=przetrwamy|=poradzimy",
+            "=przeżyjemy|=wytrzymamy|=przetrwamy|=poradzimy sobie bez internetu|sieci|telefonów|poczty|prądu",
+        ],
+        gap=3,
+        description="'dzień bez internetu przeżyjemy': a tolerable, planned interruption",
+    ),
+    cue(
+        L,
+        "mask",
+        name="mask_intentional",
+        phrases=[
+            "celowo|specjalnie|świadomie wyłączon*|odłączon*|offline|down|niedostępn*",
+            "wyłączon*|odłączon*|offline|down|niedostępn* celowo|specjalnie|świadomie",
+        ],
+        gap=1,
+        description="'serwer jest celowo wyłączony': switched off by the customer",
     ),
     cue(L, "clause", terms=["i", "oraz", "lub", "albo"]),
     cue(L, "contrast", terms=["ale", "jednak", "lecz", "natomiast", "chociaż", "mimo"]),
