@@ -82,6 +82,11 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
     limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_locale)
+    from ticketdesk.api import sms_fastpath
+
+    # Delivery reports skip Flask's request machinery. Installed inside Socket.IO's middleware, so that
+    # ``app.wsgi_app`` stays the Socket.IO layer (tests and tools re-point its ``engineio_app``).
+    sms_fastpath.install(app)
     socketio.init_app(
         app,
         async_mode="threading",
@@ -93,13 +98,11 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
     app.extensions["ticketdesk.ports"] = ports or default_ports(settings)
 
     from ticketdesk import models  # noqa: F401  (complete metadata)
-    from ticketdesk.api import sms_fastpath
     from ticketdesk.blueprints import register_blueprints
     from ticketdesk.errors import register_error_handlers
 
     register_blueprints(app)
     register_error_handlers(app)
-    sms_fastpath.install(app)  # delivery reports skip Flask's request machinery
     return app
 
 
