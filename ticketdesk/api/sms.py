@@ -403,20 +403,29 @@ def group_commit(app: Flask) -> GroupCommit:
     return applier
 
 
+def parse_reports(data: Any) -> tuple[list[webhooks.GatewayReport], bool]:
+    """The reports of a status webhook's JSON (one object or a list) and whether it was a list;
+    ``webhooks.BadReport`` when something in it is not a report."""
+    batch = isinstance(data, list)
+    return [webhooks.parse_generic(item) for item in (data if batch else [data])], batch
+
+
+def report_answer(outcomes: list[webhooks.ReportOutcome], batch: bool) -> tuple[Any, int]:
+    """The status webhook's JSON answer and HTTP status (200: every report matched, 202 otherwise)."""
+    status = 200 if all(o.matched for o in outcomes) else 202
+    return ({"items": [o.to_dict() for o in outcomes]} if batch else outcomes[0].to_dict()), status
+
+
 @bp.post("/sms/status")
 def sms_status() -> Any:
     """Delivery report webhook (one report object, or a list of them)."""
-    data = _signed_json()
-    batch = isinstance(data, list)
     try:
-        reports = [webhooks.parse_generic(item) for item in (data if batch else [data])]
+        reports, batch = parse_reports(_signed_json())
     except webhooks.BadReport as err:
         raise UnprocessableReport(str(err)) from None
     outcomes = group_commit(current_app).receive(db.session, reports, clock=utcnow)
-    status = 200 if all(o.matched for o in outcomes) else 202
-    if batch:
-        return jsonify({"items": [o.to_dict() for o in outcomes]}), status
-    return jsonify(outcomes[0].to_dict()), status
+    payload, status = report_answer(outcomes, batch)
+    return jsonify(payload), status
 
 
 @bp.post("/sms/inbound")

@@ -25,11 +25,11 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
-from ticketdesk.api.sms import group_commit
+from ticketdesk.api.sms import group_commit, parse_reports, report_answer
 from ticketdesk.extensions import db
 from ticketdesk.ports.clock import utcnow
 from ticketdesk.ports.sms import verify_webhook
-from ticketdesk.sms.webhooks import BadReport, GatewayReport, parse_generic
+from ticketdesk.sms.webhooks import BadReport, GatewayReport
 
 PATH = "/api/v1/sms/status"
 
@@ -64,8 +64,7 @@ class SmsStatusFastPath:
                 outcomes = group_commit(self.app).receive(db.session, reports, clock=utcnow)
         except Exception as err:
             return self._error(environ, start_response, err)
-        status = 200 if all(o.matched for o in outcomes) else 202
-        payload = {"items": [o.to_dict() for o in outcomes]} if batch else outcomes[0].to_dict()
+        payload, status = report_answer(outcomes, batch)
         response = self.app.json.response(payload)
         response.status_code = status
         # What the app's answer carries too (its locale hook reads the session cookie).
@@ -104,9 +103,7 @@ def _reports(raw: bytes) -> tuple[list[GatewayReport], bool] | None:
     """The reports of a body (one object or a list) and whether it was a list; None when the body is
     not JSON or holds something that is not a report (the app answers 422)."""
     try:
-        data = json.loads(raw or b"null")
-        batch = isinstance(data, list)
-        return [parse_generic(item) for item in (data if batch else [data])], batch
+        return parse_reports(json.loads(raw or b"null"))
     except (ValueError, UnicodeDecodeError, BadReport):
         return None
 
