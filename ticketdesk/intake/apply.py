@@ -163,13 +163,12 @@ def append_reply(
         session, ticket, match.contact, message_data(parsed, raw, match, auth), now=now, actor=actor
     )
     store_attachments(session, msg, parsed)
-    if not new_cc(
-        parsed, None, match.from_addr
-    ):  # nobody else in To/Cc: the requester's address is not needed
+    others = new_cc(parsed, None, match.from_addr)
+    if not others:  # nobody else in To/Cc: the requester's address is not needed (no query)
         return ticket
     requester = ticket.requester.primary_email if ticket.requester else None
-    for address in new_cc(parsed, requester, match.from_addr):
-        if all(c.email != address for c in ticket.cc):
+    for address in others:
+        if address != requester and all(c.email != address for c in ticket.cc):
             service.add_cc(session, ticket, address, actor, now=now)
     return ticket
 
