@@ -54,8 +54,10 @@ def _addresses(session: Session) -> list[tuple[str, int]]:
 
 
 def address_map(session: Session) -> dict[str, int]:
-    """Support address → queue id."""
-    return dict(_addresses(session))
+    """Support address → queue id (kept with the addresses, not rebuilt for every message)."""
+    from ticketdesk.admin.store import cached
+
+    return cached("queue_address_map", lambda: dict(_addresses(session)))
 
 
 def first_address(session: Session, queue_id: int) -> str | None:
