@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import second_opinion
 from .lexicon import detect_language
 from .matcher import Match, RuleSet
 from .model import (
-    DEFAULT_LEVEL,
     LANGUAGES,
     LOWERED,
     RAISE,
@@ -29,6 +29,7 @@ from .model import (
     Decision,
     Reason,
     Rule,
+    highest,
     level_rank,
 )
 from .rulesets import default_rules
@@ -145,8 +146,7 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
                 effect, cue = _echo_body(signal, tokens, body_reasons, sentences, ruleset)
             reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
 
-    raised = [lvl for r in reasons if (lvl := r.effective_level) is not None]
-    priority = max(raised, key=level_rank) if raised else DEFAULT_LEVEL
+    priority, reasons = second_opinion.review(highest(reasons), reasons, subject_text, body_text, detected)
     reasons.sort(key=lambda r: -level_rank(r.effective_level) if r.effective_level else 1)
     return Decision(priority, detected or UNDETERMINED, reasons, languages)
 

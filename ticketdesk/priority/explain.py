@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import LOWERED, RAISE, UNDETERMINED, Decision
+from .model import DOUBTED, LOWERED, RAISE, UNDETERMINED, Decision
 
 
 def explain_text(decision: Decision) -> str:
@@ -17,7 +17,7 @@ def explain_text(decision: Decision) -> str:
         lemmas = ", ".join(r.lemmas)
         if r.effect == RAISE:
             head = f"- {r.level.upper()} by rule {r.rule_id}"
-        elif r.effect == LOWERED:
+        elif r.effect in (LOWERED, DOUBTED):
             head = f"- HIGH (rule {r.rule_id} is {r.level}, {r.effect})"
         else:
             head = f"- ignored {r.level} rule {r.rule_id}: {r.effect.removeprefix('suppressed: ')}"

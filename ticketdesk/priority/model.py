@@ -28,9 +28,10 @@ UNDETERMINED = "und"
 LEVELS: tuple[str, ...] = ("low", "normal", "high", "urgent")
 DEFAULT_LEVEL = "normal"
 
-# Reason.effect is RAISE, LOWERED, or "suppressed: <why>".
+# Reason.effect is RAISE, LOWERED, DOUBTED or "suppressed: <why>".
 RAISE = "raise"
 LOWERED = "lowered: intermittent or partial"
+DOUBTED = "lowered: second opinion"  # the statistical second opinion doubts an urgent signal
 
 # Rule kinds.  "signal" rules raise a priority level; every other kind is a context cue that
 # changes how signals in the same sentence are read.
@@ -153,13 +154,13 @@ class Reason:
 
     @property
     def raised(self) -> bool:
-        return self.effect in (RAISE, LOWERED)
+        return self.effect in (RAISE, LOWERED, DOUBTED)
 
     @property
     def effective_level(self) -> str | None:
         if self.effect == RAISE:
             return self.level
-        if self.effect == LOWERED:
+        if self.effect in (LOWERED, DOUBTED):
             return "high"
         return None
 
@@ -190,3 +191,9 @@ class Decision:
 
 def level_rank(level: str) -> int:
     return LEVELS.index(level)
+
+
+def highest(reasons: list[Reason]) -> str:
+    """The highest level the reasons raise to (the default level when none raises)."""
+    raised = [lvl for r in reasons if (lvl := r.effective_level) is not None]
+    return max(raised, key=level_rank) if raised else DEFAULT_LEVEL
