@@ -118,7 +118,7 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
     ruleset = rules if isinstance(rules, RuleSet) else compile_rules(rules)
     subject_text, _is_reply = strip_reply_prefix(subject or "")
     body_text = clean_body((body or "")[:MAX_BODY_CHARS])
-    detected, _scores = detect_language(f"{subject_text}\n{body_text}")
+    detected, scores = detect_language(f"{subject_text}\n{body_text}")
     languages = (detected,) if detected else (ruleset.languages_with_rules() or LANGUAGES)
 
     sentences = [
@@ -146,7 +146,10 @@ def classify(subject: str, body: str, rules: Sequence[Rule] | RuleSet | None = N
                 effect, cue = _echo_body(signal, tokens, body_reasons, sentences, ruleset)
             reasons.append(_reason(signal, sentence, effect, cue, detected, ruleset))
 
-    priority, reasons = second_opinion.review(highest(reasons), reasons, subject_text, body_text, detected)
+    # Mixed text (a Norwegian mail quoting an English error) has no sure language: the second opinion
+    # then reads it as the likeliest one.
+    likeliest = detected or (scores[0][0] if scores else None)
+    priority, reasons = second_opinion.review(highest(reasons), reasons, subject_text, body_text, likeliest)
     reasons.sort(key=lambda r: -level_rank(r.effective_level) if r.effective_level else 1)
     return Decision(priority, detected or UNDETERMINED, reasons, languages)
 

@@ -23,6 +23,7 @@ BLIND_SETS = [
     DATA / "fresh_a.jsonl",
     DATA / "fresh_b.jsonl",
     DATA / "fresh_f.jsonl",
+    DATA / "fresh_g.jsonl",
 ]
 SOURCES = [LABELLED, DEV, *BLIND_SETS]
 
