@@ -17,12 +17,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ticketdesk.settings import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests check what comes out, not how fast: a loaded CI machine must not fail one example
+# for taking longer than Hypothesis' default 200 ms deadline.
+hypothesis_settings.register_profile("ticketdesk", deadline=None)
+hypothesis_settings.load_profile("ticketdesk")
 
 # --- no stray network use: only loopback ------------------------------------------------------
 _real_connect = socket.socket.connect
