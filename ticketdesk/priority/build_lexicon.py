@@ -68,6 +68,7 @@ UNSEEN = frozenset(
         "fresh_e.jsonl",
         "fresh_f.jsonl",
         "fresh_g.jsonl",
+        "fresh_i.jsonl",
     }
 )
 
