@@ -369,8 +369,7 @@ def _reason(
     signal: Match, s: _Sentence, effect: str, cue: str, detected: str | None, ruleset: RuleSet
 ) -> Reason:
     language = signal.rule.language if signal.rule.language in LANGUAGES else (detected or signal.language)
-    lexicon = ruleset.lexicon(signal.language)
-    lemmas = tuple(lexicon.shown_forms(s.tokens[i].text)[0] for i in signal.indices)
+    lemmas = tuple(ruleset.shown_lemma(s.tokens[i].text, signal.language) for i in signal.indices)
     assert signal.rule.level is not None
     where = f"[subject] {s.text}" if s.is_subject else s.text
     return Reason(signal.rule.id, signal.rule.level, language, _words(signal, s), lemmas, where, effect, cue)

@@ -94,7 +94,8 @@ class RuleSet:
         self._tables = PatternTables(self._alt_ids)
         self._first: dict[str, dict[int, list[Phrase]]] = {}
         self._lexicons: dict[str, Lexicon] = {}
-        self._word_cache: dict[tuple[str, str], frozenset[int]] = {}
+        self._word_cache: dict[str, dict[str, frozenset[int]]] = {}  # language -> word -> ids
+        self._shown_cache: dict[str, dict[str, str]] = {}  # language -> word -> shown lemma
 
     def _alt_id(self, alt: Alternative) -> int:
         return self._alt_ids.setdefault(alt, len(self._alt_ids))
@@ -124,26 +125,59 @@ class RuleSet:
         return found
 
     def word_ids(self, word: str, language: str) -> frozenset[int]:
-        key = (word, language)
-        found = self._word_cache.get(key)
+        cache = self._word_cache.get(language)
+        if cache is None:
+            cache = self._word_cache[language] = {}
+        found = cache.get(word)
         if found is None:
-            _lemma, surface, folded_lemma = self.lexicon(language).forms(word)
-            found = self._tables.lookup(surface, folded_lemma)
-            if len(self._word_cache) > 65_536:
-                self._word_cache.clear()
-            self._word_cache[key] = found
+            found = self._word_ids(word, language, cache)
+        return found
+
+    def _word_ids(self, word: str, language: str, cache: dict[str, frozenset[int]]) -> frozenset[int]:
+        _lemma, surface, folded_lemma = self.lexicon(language).forms(word)
+        found = self._tables.lookup(surface, folded_lemma)
+        if len(cache) > 65_536:
+            cache.clear()
+        cache[word] = found
+        return found
+
+    def shown_lemma(self, word: str, language: str) -> str:
+        """``self.lexicon(language).shown_forms(word)[0]`` (the lemma a reason shows), cached."""
+        cache = self._shown_cache.setdefault(language, {})
+        found = cache.get(word)
+        if found is None:
+            found = self.lexicon(language).shown_forms(word)[0]
+            if len(cache) > 16_384:
+                cache.clear()
+            cache[word] = found
         return found
 
     def find(self, tokens: Sequence[Token], language: str) -> list[Match]:
         """All matches of the rules of ``language`` (and of language '*') in one sentence."""
         first = self._first_index(language)
-        ids = [frozenset() if t.is_break else self.word_ids(t.text, language) for t in tokens]
+        cache = self._word_cache.get(language)
+        if cache is None:
+            cache = self._word_cache[language] = {}
+        empty: frozenset[int] = frozenset()
+        ids = [
+            empty
+            if t.is_break
+            else (
+                found if (found := cache.get(t.text)) is not None else self._word_ids(t.text, language, cache)
+            )
+            for t in tokens
+        ]
+        breaks = [t.is_break for t in tokens]
         matches: list[Match] = []
         seen: set[tuple[int, tuple[int, ...]]] = set()
         for i, word_ids in enumerate(ids):
             for alt in word_ids:
                 for phrase in first.get(alt, ()):
-                    found = _match_rest(phrase, ids, tokens, i)
+                    if len(phrase.elements) == 1:
+                        found: tuple[int, ...] | None = (i,)
+                    else:
+                        rest = _search(phrase.elements, 1, i, phrase.gap, ids, breaks)
+                        found = None if rest is None else (i, *rest)
                     if found is None or (phrase.rule_index, found) in seen:
                         continue
                     seen.add((phrase.rule_index, found))
@@ -151,23 +185,27 @@ class RuleSet:
         return _prune(matches)
 
 
-def _match_rest(
-    phrase: Phrase, ids: Sequence[frozenset[int]], tokens: Sequence[Token], start: int
+def _search(
+    elements: tuple[frozenset[int], ...],
+    element: int,
+    pos: int,
+    gap: int,
+    ids: Sequence[frozenset[int]],
+    breaks: Sequence[bool],
 ) -> tuple[int, ...] | None:
-    def search(element: int, pos: int) -> tuple[int, ...] | None:
-        if element == len(phrase.elements):
-            return ()
-        for j in range(pos + 1, min(pos + 2 + phrase.gap, len(ids))):
-            if tokens[j].is_break:
-                return None
-            if ids[j] & phrase.elements[element]:
-                rest = search(element + 1, j)
-                if rest is not None:
-                    return (j, *rest)
-        return None
-
-    rest = search(1, start)
-    return None if rest is None else (start, *rest)
+    """The positions of ``elements[element:]`` after ``pos`` (at most ``gap`` words between two,
+    never across a break), the first found; ``None`` when there are none."""
+    if element == len(elements):
+        return ()
+    wanted = elements[element]
+    for j in range(pos + 1, min(pos + 2 + gap, len(ids))):
+        if breaks[j]:
+            return None
+        if not wanted.isdisjoint(ids[j]):
+            rest = _search(elements, element + 1, j, gap, ids, breaks)
+            if rest is not None:
+                return (j, *rest)
+    return None
 
 
 def _prune(matches: list[Match]) -> list[Match]:

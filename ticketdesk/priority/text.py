@@ -143,12 +143,26 @@ class Token:
 def tokenize(sentence: str) -> list[Token]:
     tokens: list[Token] = []
     for raw in _TOKEN.findall(sentence):
-        if raw in BREAK_TOKENS:
-            tokens.append(Token(raw, raw, True))
-            continue
-        for part in _split_clitic(raw.replace("’", "'")):
-            tokens.append(Token(part, fold(part), False))
+        found = _RAW_TOKENS.get(raw)
+        if found is None:
+            found = _tokens_of(raw)
+        tokens.extend(found)
     return tokens
+
+
+# The tokens of one word as written (immutable, so shared between sentences).
+_RAW_TOKENS: dict[str, tuple[Token, ...]] = {}
+
+
+def _tokens_of(raw: str) -> tuple[Token, ...]:
+    if raw in BREAK_TOKENS:
+        found: tuple[Token, ...] = (Token(raw, raw, True),)
+    else:
+        found = tuple(Token(part, fold(part), False) for part in _split_clitic(raw.replace("’", "'")))
+    if len(_RAW_TOKENS) > 65_536:
+        _RAW_TOKENS.clear()
+    _RAW_TOKENS[raw] = found
+    return found
 
 
 def _split_clitic(word: str) -> list[str]:
