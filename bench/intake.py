@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from ticketdesk.app import create_app  # noqa: E402
 from ticketdesk.extensions import db  # noqa: E402
@@ -121,7 +122,16 @@ def run(database_url: str, count: int, label: str) -> None:
         gc.collect()
         marks = {}
         dispositions: dict[str, int] = {}
+        statements: dict[str, int] = {}  # disposition → SQL statements of its messages
+        executed = [0]
+
+        def counted(*_args: object) -> None:
+            executed[0] += 1
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", counted)
         start = time.perf_counter()
+        cpu = time.process_time()
         with app.app_context():
             for i in range(count):
                 raw = batch[i % len(batch)] if i >= len(batch) else batch[i]
@@ -130,7 +140,11 @@ def run(database_url: str, count: int, label: str) -> None:
                 domain = organisation_of(raw)
                 if REPLY_TAG in raw and tickets.get(domain):  # else: a reply to an unknown earlier ticket
                     raw = raw.replace(REPLY_TAG, f"[TD#{rng.choice(tickets[domain])}]".encode(), 1)
+                before = executed[0]
                 outcome = receive(app, raw, Envelope(source="smtp", rcpt_to=("support@support.test",)))
+                statements[outcome.disposition] = (
+                    statements.get(outcome.disposition, 0) + executed[0] - before
+                )
                 if outcome.disposition == "ticket" and outcome.ticket_number:
                     tickets.setdefault(domain, []).append(outcome.ticket_number)
                     del tickets[domain][:-20]
@@ -138,12 +152,15 @@ def run(database_url: str, count: int, label: str) -> None:
                 if i + 1 in (1000, count):
                     marks[i + 1] = rss_mib()
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"{label:10} {count:6} messages  {count / elapsed:8.1f} msg/s  "
+            f"{label:10} {count:6} messages  {count / elapsed:8.1f} msg/s  {cpu / count * 1000:5.2f} CPU ms/msg  "
             + "  ".join(f"RSS after {k}: {v:.0f} MiB" for k, v in sorted(marks.items()))
             + f"  (process peak {peak_rss:.0f} MiB)  "
-            + ", ".join(f"{k} {v}" for k, v in sorted(dispositions.items()))
+            + ", ".join(
+                f"{k} {v} ({statements[k] / v:.1f} statements each)" for k, v in sorted(dispositions.items())
+            )
         )
         with app.app_context():
             db.engine.dispose()
@@ -155,9 +172,13 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/postgres")
     )
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run on one database only")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite3", args.n, "sqlite")
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/bench.sqlite3", args.n, "sqlite")
+    if args.only == "sqlite":
+        return
     try:
         from sqlalchemy import create_engine, text
 
