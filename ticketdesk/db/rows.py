@@ -4,7 +4,9 @@
 attaches it to the session as persistent and fully loaded, as if a flush had written it and nothing had
 expired: reading its columns and the many-to-one relationships it was given costs no query, and later
 changes to it are flushed as usual. Intake writes a ticket, its first message, the acknowledgement and
-its job this way (each ORM flush of a single row costs several times the statement itself).
+its job this way (each ORM flush of a single row costs several times the statement itself). The statements
+run on the session's connection, in its transaction, without the ORM's execute layer (a Core statement
+needs none of it; nor does it autoflush: pending ORM changes are written by the next flush, as before).
 
 What it does not do, because the unit of work would: session events (``after_flush`` listeners do not
 see the row — callers tell ``tickets.search`` themselves) and cascades of collections set on the object
@@ -72,7 +74,7 @@ def insert_loaded(session: Session, obj: T) -> T:
             value = given[key] = default.arg(None) if default.is_callable else default.arg
         params[column] = value
     # written straight into the instance's dict: make_transient_to_detached() starts its history afresh
-    given[pk_key] = session.execute(stmt, params).scalar_one()
+    given[pk_key] = session.connection().execute(stmt, params).scalar_one()
     make_transient_to_detached(obj)
     session.add(obj)
     _written_in_transaction(session, state, new=True)
@@ -108,7 +110,7 @@ def insert_ignoring(
     """INSERT … ON CONFLICT (``conflict``) DO NOTHING [RETURNING ``returning``] with ``values`` (every column
     but an autoincrement key), as one prepared statement; returns the returned value (None: conflict)."""
     stmt = _insert_ignoring(session.get_bind().dialect.name, table, conflict, returning)
-    result = session.execute(stmt, values)
+    result = session.connection().execute(stmt, values)
     return result.scalar() if returning else None
 
 
@@ -138,7 +140,7 @@ def update_loaded(session: Session, obj: Any, values: dict[str, Any]) -> None:
     stmt, columns = _update(state.mapper, tuple(values))
     params = {columns[key]: value for key, value in values.items()}
     params["pk_"] = state.identity[0]
-    session.execute(stmt, params)
+    session.connection().execute(stmt, params)
     for key, value in values.items():
         set_committed_value(obj, key, value)
     _written_in_transaction(session, state, new=False)
