@@ -42,9 +42,12 @@ _CONTACTS = (
 )
 
 
-# A ticket with what intake reads of it (organisation, requester, queue in one joined SELECT, its CC list);
-# the rest (services, phones, the requester's addresses, queue addresses, agents) loads only if asked for.
+# A ticket with what intake reads of it (organisation, requester, queue in one joined SELECT); the rest (its
+# CC list, services, phones, the requester's addresses, queue addresses, agents) loads only if asked for
+# (the CC list when the sender is neither the requester nor a technical contact of the organisation, or
+# when the reply adds people in copy).
 _TICKET = (
+    lazyload(Ticket.cc),
     defaultload(Ticket.organization).lazyload(Organization.services),
     defaultload(Ticket.requester).lazyload(Contact.phones),
     defaultload(Ticket.requester).lazyload(Contact.emails),
