@@ -168,6 +168,9 @@ def _write_index(session: Session) -> None:
                 {**values, "ticket_id": ticket_id, "body": body[:BODY_CHARS], "messages": len(item.texts)},
             )
             continue
+        if item.texts and not values:  # the usual reply: one prepared statement
+            conn.execute(_APPEND_TEXT, {"ticket_id_": ticket_id, "text": body, "count": len(item.texts)})
+            continue
         if item.texts:
             values.update(
                 body=func.substr(ticket_search.c.body + body, 1, BODY_CHARS),
@@ -181,6 +184,16 @@ def _write_index(session: Session) -> None:
 def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # committed (written above) or rolled back: nothing left to write
         session.info.pop("ticket_search.pending", None)
+
+
+_APPEND_TEXT = (
+    update(ticket_search)
+    .where(ticket_search.c.ticket_id == bindparam("ticket_id_"))
+    .values(
+        body=func.substr(ticket_search.c.body + bindparam("text", type_=Text), 1, BODY_CHARS),
+        messages=ticket_search.c.messages + bindparam("count", type_=Integer),
+    )
+)
 
 
 def _header(ticket: Ticket) -> dict[str, str]:
