@@ -70,7 +70,15 @@ class Opinion:
             (fw for fw in self.weights if (fw[1] > 0) == toward_urgent),
             key=lambda fw: -abs(fw[1]),
         )
-        return [f.replace("~", "…") for f, _w in chosen[:SHOWN_WORDS]]
+        shown: list[str] = []
+        for feature, _weight in chosen:
+            stem = feature.removesuffix("~")
+            if stem != feature and any(w.startswith(stem) for w in shown):
+                continue  # "gatew…" says nothing more next to "gateway"
+            shown.append(stem + "…" if stem != feature else feature)
+            if len(shown) == SHOWN_WORDS:
+                break
+        return shown
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ def review(
             language=language or "",
             matched=", ".join(shown),
             lemmas=tuple(shown),
-            sentence=subject or body[:160],
+            sentence=f"[whole message] {subject or body[:160]}",
             effect=RAISE,
             cue=f"the message reads like the urgent reports it was trained on (log-odds {opinion.score:+.1f})",
         )

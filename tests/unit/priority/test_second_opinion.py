@@ -26,7 +26,10 @@ def test_urgent_mail_without_a_rule_is_raised_and_explained() -> None:
     reason = decision.reasons[0]
     assert (reason.rule_id, reason.effect, reason.level) == (RULE_ID, RAISE, "urgent")
     assert reason.lemmas and reason.matched == ", ".join(reason.lemmas)
-    assert "log-odds" in reason.cue
+    assert "log-odds" in reason.cue and reason.sentence == "[whole message] Card payments"
+    assert not any(
+        w.endswith("…") and w[:-1] in " ".join(reason.lemmas).replace("…", "") for w in reason.lemmas
+    )
     assert f"URGENT by rule {RULE_ID}" in explain_text(decision)
 
 
