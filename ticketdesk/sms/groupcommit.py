@@ -12,14 +12,22 @@ given and committed before it answers (a 200 means stored and visible), Socket.I
 after that commit, and a batch that fails is applied again request by request, so a bad report fails
 only the request that brought it. Other processes (more web processes, the worker) are kept apart by
 the database, as before.
+
+Under gevent (gunicorn's ``gevent`` worker, README "Running in production") requests are greenlets of
+one thread, and SQLite's calls do not yield to the others: a leader that took its batch at once would
+always find it alone. So there the leader first waits until the event loop is idle
+(``gevent.idle()``), by which time every request that had arrived has read its body and queued its
+reports behind it. (PostgreSQL's driver yields during its round trips, so batches fill there anyway.)
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,10 +59,16 @@ class GroupCommit:
         self._busy = False  # a leader is applying a batch; while False the queue is empty
 
     def receive(
-        self, session: Session, reports: list[GatewayReport], *, clock: Callable[[], datetime]
+        self,
+        session: Session,
+        reports: list[GatewayReport],
+        *,
+        clock: Callable[[], datetime],
+        context: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> list[ReportOutcome]:
         """Apply ``reports`` (in order), together with those of concurrent requests, and return their
-        outcomes once committed. ``session`` is used only if this request leads the batch."""
+        outcomes once committed. ``session`` is used only if this request leads the batch, inside
+        ``context()`` (the fast path pushes an app context there: the requests that only wait need none)."""
         me = _Request(reports)
         with self._lock:
             self._queue.append(me)
@@ -62,7 +76,8 @@ class GroupCommit:
         if not me.lead:
             me.woken.wait()  # until our outcomes are in, or until we are to lead the next batch
         if me.lead:
-            self._lead(session, clock)
+            with context():
+                self._lead(session, clock)
         if me.error is not None:
             raise me.error
         assert me.outcomes is not None
@@ -71,6 +86,7 @@ class GroupCommit:
     def _lead(self, session: Session, clock: Callable[[], datetime]) -> None:
         """Apply one batch (ours comes first), wake its requests and pass the lead on: one batch per
         leader, so that no request's answer waits behind batches queued after it."""
+        _let_others_queue()
         with self._lock:
             batch = self._take()
         try:
@@ -95,6 +111,17 @@ class GroupCommit:
             size += len(self._queue[0].reports)
             batch.append(self._queue.popleft())
         return batch
+
+
+def _let_others_queue() -> None:
+    """Under gevent's monkey-patching: wait until the event loop has nothing else to do, so that the
+    requests that have arrived queue their reports into this batch. Threads need nothing: they queue
+    while the previous batch is being applied."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        gevent.idle()
 
 
 def apply_batch(session: Session, batch: list[_Request], *, now: datetime) -> None:

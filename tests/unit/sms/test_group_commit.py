@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,3 +95,51 @@ def test_a_leader_that_dies_still_wakes_its_batch_and_hands_on(monkeypatch: pyte
     assert isinstance(results["r1-"], _Died)
     assert isinstance(results["r2-"], RuntimeError)  # woken, not left waiting forever
     assert not applier._busy and not applier._queue  # the next request leads at once
+
+
+def test_only_the_leader_enters_the_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path passes an app context as ``context``: the leader applies the batch inside it, the
+    requests that only wait for their outcomes never push one."""
+    applier = GroupCommit()
+    release = threading.Event()
+    entered: list[str] = []
+    inside: list[bool] = []
+
+    @contextmanager
+    def context() -> Iterator[None]:
+        entered.append(threading.current_thread().name)
+        inside.append(True)
+        try:
+            yield
+        finally:
+            inside.pop()
+
+    def fake(session: Any, batch: list[Any], *, now: datetime) -> None:
+        assert inside == [True]
+        if len(entered) == 1:
+            release.wait(5)
+        for request in batch:
+            request.outcomes = [ReportOutcome(True) for _ in request.reports]
+
+    monkeypatch.setattr(groupcommit, "apply_batch", fake)
+    results: dict[str, Any] = {}
+
+    def post(name: str) -> None:
+        results[name] = applier.receive(
+            None,  # type: ignore[arg-type]
+            _reports(name, 1),
+            clock=lambda: datetime.now(UTC),
+            context=context,
+        )
+
+    threads = [threading.Thread(target=post, args=(f"r{i}-",), name=f"r{i}") for i in range(4)]
+    threads[0].start()
+    _wait_for(lambda: applier._busy)
+    for index, thread in enumerate(threads[1:], start=1):
+        thread.start()
+        _wait_for(lambda index=index: len(applier._queue) == index)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert entered == ["r0", "r1"]  # the first batch's leader, then the leader of the three queued
+    assert all(len(results[f"r{i}-"]) == 1 for i in range(4))
