@@ -7,7 +7,9 @@ the session — about as much as applying the report itself. This WSGI middlewar
 app factory in front of the app, serves the common case on its own: it reads the body, checks
 ``X-Ticketdesk-Signature`` (``hmac.compare_digest``), parses the reports, pushes only an app context,
 hands them to this process's group commit (``ticketdesk.sms.groupcommit``) and answers exactly what
-``ticketdesk.api.sms.sms_status`` answers (status, JSON body, headers).
+``ticketdesk.api.sms.sms_status`` answers (status, JSON body, headers). Only the request that leads a
+batch pushes an app context (for the database session); the answer is written with the app's JSON
+provider straight to ``start_response``, without a response object.
 
 Everything else goes to the app unchanged: other paths and methods, a body without a plain
 ``Content-Length`` or above ``MAX_CONTENT_LENGTH``, a bad or missing signature, a body that is not
@@ -24,6 +26,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ticketdesk.api.sms import group_commit, parse_reports, report_answer
 from ticketdesk.extensions import db
@@ -60,14 +64,30 @@ class SmsStatusFastPath:
             return self.wsgi_app(environ, start_response)
         reports, batch = parsed
         try:
-            with self._app_context():
-                outcomes = group_commit(self.app).receive(db.session, reports, clock=utcnow)
+            outcomes = group_commit(self.app).receive(
+                db.session, reports, clock=utcnow, context=self._app_context
+            )
         except Exception as err:
             return self._error(environ, start_response, err)
         payload, status = report_answer(outcomes, batch)
-        response = self.app.json.response(payload)
+        return self._answer(environ, start_response, payload, status)
+
+    def _answer(
+        self, environ: dict[str, Any], start_response: StartResponse, payload: Any, status: int
+    ) -> Iterable[bytes]:
+        """What ``jsonify(payload), status`` answers in the app, plus ``Vary: Cookie`` as there (its locale
+        hook reads the session cookie). Built directly for Flask's own JSON provider outside debug mode
+        (compact JSON and a newline); any other provider makes its own response object."""
+        provider = self.app.json
+        if type(provider) is DefaultJSONProvider and provider.compact is not False and not self.app.debug:
+            body = f"{provider.dumps(payload, separators=(',', ':'))}\n".encode()
+            start_response(
+                _STATUS_LINES[status],
+                [("Content-Type", provider.mimetype), ("Content-Length", str(len(body))), ("Vary", "Cookie")],
+            )
+            return [body]
+        response = provider.response(payload)
         response.status_code = status
-        # What the app's answer carries too (its locale hook reads the session cookie).
         response.vary.add("Cookie")
         return response(environ, start_response)
 
@@ -97,6 +117,9 @@ class SmsStatusFastPath:
         with self.app.request_context(environ):
             response = self.app.finalize_request(self.app.handle_user_exception(err), from_error_handler=True)
         return response(environ, start_response)
+
+
+_STATUS_LINES = {code: f"{code} {HTTP_STATUS_CODES[code].upper()}" for code in (200, 202)}
 
 
 def _reports(raw: bytes) -> tuple[list[GatewayReport], bool] | None:
