@@ -1,6 +1,7 @@
 """SMS throughput: SMS through the worker to the local HTTP gateway, and delivery reports back.
 
     .venv/bin/python bench/sms.py [--count 10000] [--batch 100] [--clients 16] [--two-processes]
+                                  [--worker gevent|gthread] [--client asyncio|threads]
                                   [--postgres URL | --no-postgres] [--profile]
 
 For SQLite and PostgreSQL (each a fresh database created here and removed afterwards):
@@ -14,16 +15,24 @@ For SQLite and PostgreSQL (each a fresh database created here and removed afterw
    reports -> reports/s for each way.
 
 The headline figure is one report per request into ONE web process, served as in production (README
-"Running in production": gunicorn, one ``gthread`` worker with 100 threads); the webhook is served in
-front of Flask's request handling (``ticketdesk.api.sms_fastpath``) and concurrent requests of that
-process share a transaction (``ticketdesk.sms.groupcommit``). ``--two-processes`` also posts a quarter
-of the SMS one per request to two such processes (``-w 2``), printed on a line of its own (on SQLite
-the two processes take turns at the write lock; it does not beat one process on two cores).
+"Running in production": gunicorn, one ``gevent`` worker); the webhook is served in front of Flask's
+request handling (``ticketdesk.api.sms_fastpath``) and concurrent requests of that process share a
+transaction (``ticketdesk.sms.groupcommit``). ``--worker gthread`` serves it the way production did
+before (one ``gthread`` worker with 100 threads), for comparison. ``--two-processes`` also posts a
+quarter of the SMS one per request to two such processes (``-w 2``), printed on a line of its own (on
+SQLite the two processes take turns at the write lock; it does not beat one process on two cores).
+Each line also gives the web process's CPU time per report (its user + system time, from ``/proc``),
+the figure to compare when the machine is shared and wall-clock rates wander.
 
-The client stands in for a remote gateway: a lean ``http.client`` loop per connection, signatures
-computed before the clock starts (a gateway signs on its own machine), so that it takes as little as
-possible of the two cores the server runs on. 16 connections, because a gateway that reports 1,000
-SMS/s over the internet (~20 ms or more per request) has at least 20 requests in flight.
+The client stands in for a remote gateway, whose own work is done on its own machine: signatures and
+request bytes are prepared before the clock starts, and by default (``--client asyncio``) the requests
+go over raw keep-alive sockets from one asyncio loop, which takes a small fraction of the CPU the web
+process needs, so that on this 2-core machine the figure is the server's and not the client's.
+``--client threads`` is the earlier client (an ``http.client`` loop per connection in a thread of its
+own), kept as a fallback and for comparison: it takes about a third of a millisecond of CPU per report
+on the same two cores. 16 connections, because a gateway that reports 1,000 SMS/s over the internet
+(~20 ms or more per request) has at least 20 requests in flight. The client's CPU per report is
+printed too.
 
 Every SMS must end ``delivered`` with its three history rows (queued, submitted, delivered), or the
 run fails. ``--profile`` writes pyinstrument profiles of the worker pass and of the web process to
@@ -40,6 +49,7 @@ behave so; the benchmark turns Nagle off on the fixture's sockets (TCP_NODELAY).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import multiprocessing
@@ -112,10 +122,42 @@ def _profiled_server(env: dict[str, str], port: int, ready: Any, profile_to: str
     server.serve_forever()
 
 
+WORKERS = {
+    "gevent": ["-k", "gevent", "--worker-connections", "1000"],
+    "gthread": ["-k", "gthread", "--threads", "100"],
+}
+
+
+class _Server:
+    """The web side while it runs: its processes' CPU time (Linux ``/proc``; None elsewhere)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+
+    def cpu_seconds(self) -> float | None:
+        if self.pid is None:
+            return None
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        try:
+            pids = [self.pid, *map(int, children.read_text().split())]
+        except OSError:
+            return None
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _web(env: dict[str, str], port: int, processes: int, profile_to: str | None) -> Iterator[None]:
-    """The web side: as in production (README: gunicorn, gthread workers with 100 threads each), or
-    werkzeug on one thread under pyinstrument for ``--profile``."""
+def _web(
+    env: dict[str, str], port: int, processes: int, profile_to: str | None, worker: str
+) -> Iterator[_Server]:
+    """The web side: as in production (README: gunicorn, one gevent worker per process), or werkzeug
+    on one thread under pyinstrument for ``--profile``."""
     if profile_to:
         ctx = multiprocessing.get_context("spawn")
         ready = ctx.Event()
@@ -124,17 +166,17 @@ def _web(env: dict[str, str], port: int, processes: int, profile_to: str | None)
         try:
             if not ready.wait(60):
                 raise SystemExit("the web process did not start")
-            yield
+            yield _Server(profiled.pid)
         finally:
             profiled.terminate()
             profiled.join(10)
         return
-    command = [sys.executable, "-m", "gunicorn", "-w", str(processes), "-k", "gthread", "--threads", "100"]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(processes), *WORKERS[worker]]
     command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     try:
         _wait_healthy(port, server)
-        yield
+        yield _Server(server.pid)
     finally:
         server.terminate()
         server.wait(10)
@@ -200,17 +242,16 @@ def _profiled(enabled: bool, name: str) -> Any:
     return run()
 
 
-def _post_all(port: int, bodies: list[bytes], clients: int) -> float:
-    """POST signed bodies over ``clients`` keep-alive connections; returns the elapsed seconds.
-
-    A lean ``http.client`` loop with the signatures computed beforehand: a gateway signs and posts on
-    its own machine, so the client should take as little as possible of the cores the server runs on.
-    """
-    requests = [
+def _signed(bodies: list[bytes]) -> list[tuple[bytes, dict[str, str]]]:
+    """Each body with its headers, signed beforehand (a gateway signs on its own machine)."""
+    return [
         (body, {"Content-Type": "application/json", "X-Ticketdesk-Signature": sign_webhook(body, SECRET)})
         for body in bodies
     ]
-    chunks = [requests[i::clients] for i in range(clients)]
+
+
+def _post_threads(port: int, signed: list[tuple[bytes, dict[str, str]]], clients: int) -> list[str]:
+    """``--client threads``: a lean ``http.client`` loop per keep-alive connection, each in a thread."""
     errors: list[str] = []
 
     def client(items: list[tuple[bytes, dict[str, str]]]) -> None:
@@ -223,16 +264,73 @@ def _post_all(port: int, bodies: list[bytes], clients: int) -> float:
                 errors.append(f"{resp.status}: {answer[:200]!r}")
         conn.close()
 
-    start = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(chunk,)) for chunk in chunks]
+    threads = [threading.Thread(target=client, args=(signed[i::clients],)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
+
+
+def _raw_requests(port: int, signed: list[tuple[bytes, dict[str, str]]]) -> list[bytes]:
+    """Each signed body as the bytes of its whole HTTP/1.1 request."""
+    return [
+        b"POST /api/v1/sms/status HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % port
+        + b"".join(f"{name}: {value}\r\n".encode() for name, value in headers.items())
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+        for body, headers in signed
+    ]
+
+
+def _post_asyncio(port: int, requests: list[bytes], clients: int) -> list[str]:
+    """``--client asyncio``: ready-made requests over ``clients`` keep-alive sockets of one asyncio loop;
+    each answer is read whole (status line, headers, ``Content-Length`` body)."""
+    errors: list[str] = []
+
+    async def client(items: list[bytes]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for request in items:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            answer = await reader.readexactly(length)
+            if status != 200:
+                errors.append(f"{status}: {answer[:200]!r}")
+        writer.close()
+        await writer.wait_closed()
+
+    async def post_all() -> None:
+        await asyncio.gather(*(client(requests[i::clients]) for i in range(clients)))
+
+    asyncio.run(post_all())
+    return errors
+
+
+def _post_all(port: int, bodies: list[bytes], args: argparse.Namespace, server: _Server) -> dict[str, float]:
+    """POST signed bodies over ``args.clients`` keep-alive connections: the elapsed seconds and the
+    server's and this client's CPU seconds meanwhile (signing is done before the clock starts)."""
+    signed = _signed(bodies)
+    requests = _raw_requests(port, signed) if args.client == "asyncio" else []
+    server_start, client_start = server.cpu_seconds(), time.process_time()
+    start = time.perf_counter()
+    if args.client == "asyncio":
+        errors = _post_asyncio(port, requests, args.clients)
+    else:
+        errors = _post_threads(port, signed, args.clients)
     elapsed = time.perf_counter() - start
+    server_end, client_end = server.cpu_seconds(), time.process_time()
     if errors:
         raise SystemExit(f"{len(errors)} reports were refused, e.g. {errors[0]}")
-    return elapsed
+    figures = {"elapsed": elapsed, "client_cpu": client_end - client_start}
+    if server_start is not None and server_end is not None:
+        figures["server_cpu"] = server_end - server_start
+    return figures
 
 
 def _report(gateway_id: str, at: str) -> dict[str, str]:
@@ -258,31 +356,45 @@ def _post_reports(
     if args.profile:
         (ROOT / "bench-results").mkdir(exist_ok=True)
         profile_to = str(ROOT / "bench-results" / f"sms-webhook-{label}.txt")
-    served = "werkzeug, one thread, profiled" if profile_to else "one gunicorn gthread process"
+    served = "werkzeug, one thread, profiled" if profile_to else f"one gunicorn {args.worker} process"
     figures: dict[str, float] = {}
-    with _web(env, port, 1, profile_to):
-        figures["reports/s (1 per request)"] = _measure(port, single[:split], args, "one per request", served)
+    with _web(env, port, 1, profile_to, args.worker) as server:
+        rate, server_ms = _measure(port, single[:split], args, "one per request", served, server)
+        figures["reports/s (1 per request)"] = rate
+        if server_ms is not None:
+            figures["server CPU ms/report (1 per request)"] = server_ms
         figures[f"reports/s ({args.batch} per request)"] = _measure(
-            port, batched, args, f"in batches of {args.batch}", served, reports=len(rest)
-        )
+            port, batched, args, f"in batches of {args.batch}", served, server, reports=len(rest)
+        )[0]
     if two_processes:
-        with _web(env, port, 2, None):
+        with _web(env, port, 2, None, args.worker) as server:
             figures["reports/s (1 per request, 2 processes)"] = _measure(
-                port, single[split:], args, "one per request", "two gunicorn gthread processes"
-            )
+                port, single[split:], args, "one per request", f"two gunicorn {args.worker} processes", server
+            )[0]
     return figures
 
 
 def _measure(
-    port: int, bodies: list[bytes], args: argparse.Namespace, how: str, served: str, reports: int = 0
-) -> float:
+    port: int,
+    bodies: list[bytes],
+    args: argparse.Namespace,
+    how: str,
+    served: str,
+    server: _Server,
+    reports: int = 0,
+) -> tuple[float, float | None]:
+    """Post ``bodies`` and print the rate; returns reports/s and the server's CPU ms per report."""
     reports = reports or len(bodies)
-    elapsed = _post_all(port, bodies, args.clients)
+    figures = _post_all(port, bodies, args, server)
+    elapsed = figures["elapsed"]
+    server_ms = 1000 * figures["server_cpu"] / reports if "server_cpu" in figures else None
+    cpu = f"server CPU {server_ms:.2f} ms/report, " if server_ms is not None else ""
     print(
         f"  reports     {reports:6d} {how} in {elapsed:6.2f} s  {reports / elapsed:8.0f} /s  "
-        f"({served}, {args.clients} connections)"
+        f"({served}, {args.clients} connections; {cpu}"
+        f"{args.client} client CPU {1000 * figures['client_cpu'] / reports:.2f} ms/report)"
     )
-    return reports / elapsed
+    return reports / elapsed, server_ms
 
 
 def run(label: str, database_url: str, args: argparse.Namespace) -> dict[str, float]:
@@ -374,6 +486,15 @@ def main() -> None:
         default=os.environ.get("TICKETDESK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/postgres"),
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--worker", choices=sorted(WORKERS), default="gevent", help="gunicorn worker class of the web side"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("asyncio", "threads"),
+        default="asyncio",
+        help="how the reports are posted (see the module docstring)",
+    )
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.count < 2 or args.batch < 1 or args.clients < 1:
@@ -389,7 +510,10 @@ def main() -> None:
 
     print("\nsummary (goal on SQLite: >= 200 submissions/s, >= 1,000 reports/s one per request, one process)")
     for label, figures in results.items():
-        print(f"  {label:11s} " + "  ".join(f"{k} {v:,.0f}" for k, v in figures.items()))
+        print(
+            f"  {label:11s} "
+            + "  ".join(f"{k} {v:,.2f}" if "ms" in k else f"{k} {v:,.0f}" for k, v in figures.items())
+        )
     sqlite = results["SQLite"]
     ok = sqlite["submissions/s"] >= 200 and sqlite["reports/s (1 per request)"] >= 1000
     print("  goal met on SQLite" if ok else "  goal NOT met on SQLite (machine busy? see --profile)")
