@@ -82,11 +82,6 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
     limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_locale)
-    from ticketdesk.api import sms_fastpath
-
-    # Delivery reports skip Flask's request machinery. Installed inside Socket.IO's middleware, so that
-    # ``app.wsgi_app`` stays the Socket.IO layer (tests and tools re-point its ``engineio_app``).
-    sms_fastpath.install(app)
     socketio.init_app(
         app,
         async_mode="threading",
@@ -95,6 +90,12 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
         logger=False,
         engineio_logger=False,
     )
+    from ticketdesk.api import sms_fastpath
+
+    # Delivery reports skip Flask's request machinery and the Socket.IO layer (which copies the environ
+    # and builds a class per request). Installed outside Socket.IO's middleware; tests and tools that
+    # re-point ``app.wsgi_app.engineio_app`` reach the Socket.IO layer through the fast path's property.
+    sms_fastpath.install(app)
     app.extensions["ticketdesk.ports"] = ports or default_ports(settings)
 
     from ticketdesk import models  # noqa: F401  (complete metadata)

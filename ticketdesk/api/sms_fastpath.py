@@ -4,12 +4,12 @@ A gateway posts one report per request, thousands a second in a burst. Through F
 would pay for what only pages and the rest of the API need — the request and response objects, URL
 matching, every ``before_request`` hook (locale, login, rate limiter, CSRF, API authentication) and
 the session — about as much as applying the report itself. This WSGI middleware, installed by the
-app factory in front of the app, serves the common case on its own: it reads the body, checks
-``X-Ticketdesk-Signature`` (``hmac.compare_digest``), parses the reports, pushes only an app context,
-hands them to this process's group commit (``ticketdesk.sms.groupcommit``) and answers exactly what
-``ticketdesk.api.sms.sms_status`` answers (status, JSON body, headers). Only the request that leads a
-batch pushes an app context (for the database session); the answer is written with the app's JSON
-provider straight to ``start_response``, without a response object.
+app factory in front of the app and of its Socket.IO layer, serves the common case on its own: it
+reads the body, checks ``X-Ticketdesk-Signature`` (``hmac.compare_digest``), parses the reports,
+pushes only an app context, hands them to this process's group commit (``ticketdesk.sms.groupcommit``)
+and answers exactly what ``ticketdesk.api.sms.sms_status`` answers (status, JSON body, headers). Only
+the request that leads a batch pushes an app context (for the database session); the answer is written
+with the app's JSON provider straight to ``start_response``, without a response object.
 
 Everything else goes to the app unchanged: other paths and methods, a body without a plain
 ``Content-Length`` or above ``MAX_CONTENT_LENGTH``, a bad or missing signature, a body that is not
@@ -47,6 +47,15 @@ class SmsStatusFastPath:
     def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+
+    @property
+    def engineio_app(self) -> Any:
+        """The Socket.IO layer's engine behind this one (installed outside it), to read or re-point."""
+        return self.wsgi_app.engineio_app  # type: ignore[attr-defined]
+
+    @engineio_app.setter
+    def engineio_app(self, value: Any) -> None:
+        self.wsgi_app.engineio_app = value  # type: ignore[attr-defined]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
