@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -17,6 +18,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_SQLITE_FORMAT = SQLITE_DATETIME()._storage_format
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -34,6 +38,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def bind_processor(self, dialect: Any) -> Any:
+        """On SQLite with its default storage format: ``process_bind_param`` and SQLite's own DATETIME
+        formatting in one step (the same text, ``YYYY-MM-DD HH:MM:SS.ffffff``, at half the cost per
+        value: batches of delivery reports bind several per row). Elsewhere the usual two steps."""
+        impl = self.impl_instance
+        if not (isinstance(impl, SQLITE_DATETIME) and impl._storage_format == _SQLITE_FORMAT):
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
