@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.orm import Session
 
-from ticketdesk.admin.store import app_settings, cached, reopen_window
+from ticketdesk.admin.store import app_settings, reopen_window
 from ticketdesk.db.blobs import store_blob
 from ticketdesk.db.rows import insert_loaded
 from ticketdesk.intake.match import Match
@@ -22,7 +21,7 @@ from ticketdesk.tickets import service
 from ticketdesk.tickets.effects import is_support_address
 from ticketdesk.tickets.history import ActorRef, record
 from ticketdesk.tickets.models import Attachment, Message, Queue, Ticket
-from ticketdesk.tickets.queues import address_map, default_queue, queue_by_slug
+from ticketdesk.tickets.queues import default_queue, queue_by_slug, queue_for_address
 
 # Automatic answers per address: (how many, in what period)
 ANSWER_LIMITS = {
@@ -100,29 +99,11 @@ def new_cc(parsed: ParsedMail, ticket_requester: str | None, sender: str | None)
 def _queue_for(session: Session, raw: RawMessage, parsed: ParsedMail) -> Queue:
     if raw.queue_slug:
         return queue_by_slug(session, raw.queue_slug)
-    known = address_map(session)
     for address in [*raw.envelope_to, *[a for _, a in parsed.to], *[a for _, a in parsed.cc]]:
-        address = address.strip().lower()
-        local, _, domain = address.partition("@")
-        queue_id = known.get(address) or known.get(f"{local.split('+', 1)[0]}@{domain}")
-        if queue_id is not None:
-            return _queue(session, queue_id)
+        queue = queue_for_address(session, address)
+        if queue is not None:
+            return queue
     return default_queue(session)
-
-
-def _queue_rows(session: Session) -> dict[int, dict[str, Any]]:
-    return {row["id"]: dict(row) for row in session.execute(select(Queue.__table__)).mappings()}
-
-
-def _queue(session: Session, queue_id: int) -> Queue:
-    """The queue, put into the session from its columns kept a few seconds (like the address map it is
-    found by, see ``admin.store.cached``; an admin's change clears them) instead of a SELECT per message."""
-    values = cached("intake.queue_rows", lambda: _queue_rows(session)).get(queue_id)
-    if values is None:  # added within the last seconds
-        return session.get(Queue, queue_id, options=[lazyload(Queue.addresses)])  # type: ignore[return-value]
-    queue = Queue(**values)
-    make_transient_to_detached(queue)
-    return session.merge(queue, load=False)
 
 
 def open_ticket(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from ticketdesk.errors import ValidationFailed
 from ticketdesk.tickets.models import Queue, QueueAddress
@@ -72,8 +74,25 @@ def queue_for_address(session: Session, address: str) -> Queue | None:
     queue_id = known.get(address) or known.get(f"{local.split('+', 1)[0]}@{domain}")
     if queue_id is None:
         return None
-    # its addresses are read from the cache (first_address) when a mail needs them
-    return session.get(Queue, queue_id, options=[lazyload(Queue.addresses)])
+    return _queue(session, queue_id)
+
+
+def _queue(session: Session, queue_id: int) -> Queue:
+    """The queue, put into the session from its columns kept a few seconds (like the address map it is
+    found by; an admin's change clears them) instead of a SELECT per message. Its addresses are read
+    from the cache (first_address) when a mail needs them."""
+    from ticketdesk.admin.store import cached
+
+    values = cached("intake.queue_rows", lambda: _queue_rows(session)).get(queue_id)
+    if values is None:  # added within the last seconds
+        return session.get(Queue, queue_id, options=[lazyload(Queue.addresses)])  # type: ignore[return-value]
+    queue = Queue(**values)
+    make_transient_to_detached(queue)
+    return session.merge(queue, load=False)
+
+
+def _queue_rows(session: Session) -> dict[int, dict[str, Any]]:
+    return {row["id"]: dict(row) for row in session.execute(select(Queue.__table__)).mappings()}
 
 
 def default_queue(session: Session) -> Queue:
