@@ -105,8 +105,10 @@ def review(
 ) -> tuple[str, list[Reason]]:
     """The priority and reasons after the second opinion (unchanged unless it is very sure)."""
     model = models().get(language or "")
+    if model is None:
+        return priority, reasons
     folded_words = words(subject, body)
-    if model is None or len(folded_words) < MIN_WORDS:
+    if len(folded_words) < MIN_WORDS:
         return priority, reasons
     opinion = model.judge(folded_words)
     if priority != "urgent" and opinion.score >= RAISE_AT:
