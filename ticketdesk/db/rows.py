@@ -15,11 +15,15 @@ before the insert (add children afterwards; they then cascade normally).
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Table, bindparam, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import MANYTOONE
@@ -144,3 +148,63 @@ def update_loaded(session: Session, obj: Any, values: dict[str, Any]) -> None:
     for key, value in values.items():
         set_committed_value(obj, key, value)
     _written_in_transaction(session, state, new=False)
+
+
+_PREPARED: weakref.WeakKeyDictionary[Dialect, dict[tuple[Any, tuple[str, ...]], _Prepared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A batch statement compiled for a dialect: its SQL, its parameters in order, their bind processors."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _prepare(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Prepared:
+    """``statement`` compiled for ``dialect`` (an INSERT for the columns ``keys``); no SQL when it is not
+    plain positional SQL (parameters expanded or rendered at execution): then it is executed as usual."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    if not compiled.positional or compiled.literal_execute_params or compiled.post_compile_params:
+        return _Prepared("", (), ())
+    names = tuple(compiled.positiontup or ())
+    types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
+    return _Prepared(compiled.string, names, tuple(t.bind_processor(dialect) for t in types))
+
+
+def executemany(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """``connection.execute(statement, rows)`` for a statement run with many rows (the SMS report batches). On SQLite without
+    SQLAlchemy's work per row and parameter (building each row's parameters, then converting them): the
+    statement is compiled once, each row becomes a tuple converted by the same bind processors (a value
+    that several rows share, such as the batch's ``now``, is converted once) and the driver's
+    ``executemany`` runs it — the same SQL with the same values. Other databases: ``execute``."""
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        connection.execute(statement, rows)
+        return
+    keys = tuple(rows[0])
+    by_statement = _PREPARED.setdefault(dialect, {})
+    prepared = by_statement.get((statement, keys))
+    if prepared is None:
+        prepared = by_statement[(statement, keys)] = _prepare(statement, dialect, keys)
+    if not prepared.sql:
+        connection.execute(statement, rows)
+        return
+    converted: dict[tuple[int, Callable[[Any], Any]], Any] = {}  # the rows keep each value alive
+
+    def convert(value: Any, process: Callable[[Any], Any]) -> Any:
+        key = (id(value), process)
+        done = converted.get(key, converted)
+        if done is converted:
+            done = converted[key] = process(value)
+        return done
+
+    pairs = tuple(zip(prepared.names, prepared.processors, strict=True))
+    params = [
+        tuple(row[name] if process is None else convert(row[name], process) for name, process in pairs)
+        for row in rows
+    ]
+    connection.exec_driver_sql(prepared.sql, params)

@@ -14,17 +14,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-import weakref
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select, update
-from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from ticketdesk.db.rows import executemany
 from ticketdesk.jobs.queue import enqueue
 from ticketdesk.phone.numbers import normalize
 from ticketdesk.ports.clock import utcnow
@@ -177,66 +175,6 @@ _UPDATE_NOTIFICATION = (
 )
 
 
-_PREPARED: weakref.WeakKeyDictionary[Dialect, dict[tuple[Any, tuple[str, ...]], _Prepared]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """A batch statement compiled for a dialect: its SQL, its parameters in order, their bind processors."""
-
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-
-def _prepare(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Prepared:
-    """``statement`` compiled for ``dialect`` (an INSERT for the columns ``keys``); no SQL when it is not
-    plain positional SQL (parameters expanded or rendered at execution): then it is executed as usual."""
-    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-    if not compiled.positional or compiled.literal_execute_params or compiled.post_compile_params:
-        return _Prepared("", (), ())
-    names = tuple(compiled.positiontup or ())
-    types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
-    return _Prepared(compiled.string, names, tuple(t.bind_processor(dialect) for t in types))
-
-
-def _executemany(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """``connection.execute(statement, rows)`` for the batch statements above. On SQLite without
-    SQLAlchemy's work per row and parameter (building each row's parameters, then converting them): the
-    statement is compiled once, each row becomes a tuple converted by the same bind processors (a value
-    that several rows share, such as the batch's ``now``, is converted once) and the driver's
-    ``executemany`` runs it — the same SQL with the same values. Other databases: ``execute``."""
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        connection.execute(statement, rows)
-        return
-    keys = tuple(rows[0])
-    by_statement = _PREPARED.setdefault(dialect, {})
-    prepared = by_statement.get((statement, keys))
-    if prepared is None:
-        prepared = by_statement[(statement, keys)] = _prepare(statement, dialect, keys)
-    if not prepared.sql:
-        connection.execute(statement, rows)
-        return
-    converted: dict[tuple[int, Callable[[Any], Any]], Any] = {}  # the rows keep each value alive
-
-    def convert(value: Any, process: Callable[[Any], Any]) -> Any:
-        key = (id(value), process)
-        done = converted.get(key, converted)
-        if done is converted:
-            done = converted[key] = process(value)
-        return done
-
-    pairs = tuple(zip(prepared.names, prepared.processors, strict=True))
-    params = [
-        tuple(row[name] if process is None else convert(row[name], process) for name, process in pairs)
-        for row in rows
-    ]
-    connection.exec_driver_sql(prepared.sql, params)
-
-
 @dataclass(eq=False)
 class _Attempt:
     """An attempt as a batch of reports reads and changes it (the columns ``lifecycle.enter`` sets)."""
@@ -318,7 +256,7 @@ def receive_many(
         if attempt.updated_at is not None:
             changed[attempt.id] = attempt
     if history:
-        _executemany(connection, _INSERT_HISTORY, history)
+        executemany(connection, _INSERT_HISTORY, history)
     if changed:
         _write(session, list(changed.values()), now=now)
     return outcomes
@@ -365,14 +303,14 @@ def _write(session: Session, attempts: list[_Attempt], *, now: datetime) -> None
     moved (they show its state); what the session had loaded of them is expired."""
     attempts.sort(key=lambda a: a.id)
     connection = session.connection()
-    _executemany(
+    executemany(
         connection,
         _UPDATE_ATTEMPT,
         [{"attempt_id": a.id, **{f"new_{name}": getattr(a, name) for name in _CHANGING}} for a in attempts],
     )
     notifications = {a.notification_id: a.status for a in attempts if a.moved and a.latest}
     if notifications:
-        _executemany(
+        executemany(
             connection,
             _UPDATE_NOTIFICATION,
             [

@@ -1,4 +1,4 @@
-"""The batch writes of delivery reports on SQLite (``webhooks._executemany``) hand the driver exactly what
+"""The batch writes of delivery reports on SQLite (``db.rows.executemany``) hand the driver exactly what
 ``connection.execute(statement, rows)`` would: the same SQL and the same converted values; and the one-step
 SQLite conversion of ``UTCDateTime`` gives the text of the usual two steps."""
 
@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 
 import ticketdesk.models  # noqa: F401  (complete metadata)
 from ticketdesk.db.base import UTCDateTime
+from ticketdesk.db.rows import executemany
 from ticketdesk.extensions import db
 from ticketdesk.sms import webhooks
 
@@ -84,7 +85,7 @@ def test_same_sql_and_values_as_execute(statement: Any, rows: Any, n: int) -> No
             tx.rollback()
         expected, sent[:] = list(sent), []
         with conn.begin() as tx:
-            webhooks._executemany(conn, statement, batch)
+            executemany(conn, statement, batch)
             tx.rollback()
     assert expected and sent == expected
     engine.dispose()
